@@ -1,0 +1,1 @@
+"""Dialogue agent: the instruction classifier, the LangGraph state machine and the service facade."""

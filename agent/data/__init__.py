@@ -1,0 +1,1 @@
+"""Labelled data and the trained model of the instruction classifier (package data)."""

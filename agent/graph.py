@@ -1,0 +1,146 @@
+"""The LangGraph state machine of one turn: understand -> edit | history | clarify -> respond."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Optional
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from agent import replies
+from agent.history_ops import last_edit, run_command, sibling_seed
+from agent.state import EditOutcome, TurnContext, TurnState
+from agent.understand import understand
+
+
+@dataclass
+class GraphDeps:
+    """What the nodes use: the history store, the classifier and a lazily built engine.
+
+    base_seed: seed of a new edit = base_seed + number of edits already in the session, so the
+    same script gives the same seeds. edit_params: extra EditParams fields (steps, work_size, ...).
+    export_dir: where relative export paths go.
+    """
+
+    store: Any
+    classify: Callable[[str], Any]
+    get_engine: Callable[[], Any]
+    clarify_below: float = 0.5
+    base_seed: int = 0
+    edit_params: dict = field(default_factory=dict)
+    export_dir: Path = Path(".")
+
+
+def build_graph(deps: GraphDeps):
+    """Compile the turn graph; `invoke({"session_id", "text"}, context=TurnContext(...))`."""
+
+    def understand_node(state: TurnState) -> dict:
+        last = last_edit(deps.store, state["session_id"])
+        plan = understand(state["text"], last, deps.classify, deps.clarify_below)
+        return {**plan, "nodes_run": ["understand"]}
+
+    def route_by_intent(state: TurnState) -> Literal["clarify", "edit", "history", "respond"]:
+        if state.get("clarify"):
+            return "clarify"
+        if state.get("edits"):
+            return "edit"
+        if state.get("command"):
+            return "history"
+        return "respond"  # help
+
+    def clarify_node(state: TurnState) -> dict:
+        head = deps.store.head(state["session_id"])
+        return {"reply": replies.clarify(state["clarify"]), "head_id": head.id, "nodes_run": ["clarify"]}
+
+    def edit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
+        from engine.api import EditParams  # no torch
+
+        ctx = runtime.context or TurnContext()
+        sid = state["session_id"]
+        results: list[EditOutcome] = []
+        error: Optional[str] = None
+        for planned in state["edits"]:
+            try:
+                parent = deps.store.resolve(sid, planned.get("parent") or "HEAD")
+                seed = planned.get("seed")
+                if seed is None:
+                    if planned["kind"] == "retry":
+                        seed = sibling_seed(deps.store, sid, parent.id, planned["instruction"])
+                    else:
+                        seed = deps.base_seed + len(deps.store.tree(sid)) - 1
+                params = EditParams(action=planned["action"], seed=int(seed), **deps.edit_params)
+                engine = deps.get_engine()
+                image = deps.store.render(sid, parent.id)
+                result = engine.edit(image, planned["instruction"], params, progress=ctx.progress, cancel=ctx.cancel)
+                version = deps.store.commit(
+                    sid, layer=result.layer, mask=result.mask, instruction=planned["instruction"],
+                    action=planned["action"], params=result.params or params.to_dict(),
+                    timings_ms=result.timings_ms, parent=parent.id)
+            except Exception as exc:  # noqa: BLE001 - reported to the user; nothing is committed
+                error = _one_line(exc)
+                break
+            results.append({
+                "version_id": version.id, "parent_id": parent.id, "instruction": planned["instruction"],
+                "action": planned["action"], "kind": planned["kind"], "seed": int(seed),
+                "mask_fraction": float(result.mask_fraction), "where": replies.where(result.mask),
+                "warnings": list(result.warnings),
+            })
+        return {"results": results, "error": error, "nodes_run": ["edit"]}
+
+    def history_node(state: TurnState) -> dict:
+        done, error = run_command(deps.store, state["session_id"], state["command"], deps.export_dir)
+        return {"done": done, "error": error, "view": done.get("view"), "nodes_run": ["history"]}
+
+    def respond_node(state: TurnState) -> dict:
+        sid = state["session_id"]
+        head = deps.store.head(sid)
+        if state.get("edits"):
+            results = state.get("results") or []
+            if state.get("error"):
+                reply = replies.failed(state["error"], committed=len(results))
+            else:
+                reply = replies.edited(results, meaningful=_meaningful(deps))
+        elif state.get("command"):
+            reply = replies.command(state.get("done") or {}, state.get("error"))
+        else:
+            reply = replies.HELP
+        return {"reply": reply, "head_id": head.id, "nodes_run": ["respond"]}
+
+    graph = StateGraph(TurnState, context_schema=TurnContext)
+    graph.add_node("understand", understand_node)
+    graph.add_node("clarify", clarify_node)
+    graph.add_node("edit", edit_node)
+    graph.add_node("history", history_node)
+    graph.add_node("respond", respond_node)
+    graph.add_edge(START, "understand")
+    graph.add_conditional_edges("understand", route_by_intent)
+    graph.add_edge("edit", "respond")
+    graph.add_edge("history", "respond")
+    graph.add_edge("clarify", END)
+    graph.add_edge("respond", END)
+    return graph.compile(name="zone-turn")
+
+
+def _meaningful(deps: GraphDeps) -> bool:
+    try:
+        return bool(getattr(deps.get_engine(), "meaningful", True))
+    except Exception:  # noqa: BLE001 - only used for wording
+        return True
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception as one line: user errors by their message, anything else with its type."""
+    from engine.errors import ZoneError
+
+    try:
+        from storage.errors import StorageError
+    except ImportError:  # pragma: no cover
+        StorageError = ZoneError  # type: ignore[misc,assignment]
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (ZoneError, StorageError)):
+        return msg
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller image or --device cpu"
+    return f"{type(exc).__name__}: {msg}"

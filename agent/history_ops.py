@@ -1,0 +1,147 @@
+"""History commands of the dialogue (undo, redo, branch, checkout, export, ...) over the HistoryStore."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from agent.state import Command
+from agent.understand import LastEdit
+
+
+def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
+    """The edit "it", "instead", "again" and "try again" refer to: HEAD's own edit (None at the root).
+
+    Derived from the history database (the single source of truth), so a resumed session
+    keeps its context.
+    """
+    head = store.head(session_id)
+    if head.parent_id is None or not head.instruction:
+        return None
+    seed = head.params.get("seed") if isinstance(head.params, dict) else None
+    return LastEdit(version_id=head.id, parent_id=head.parent_id, instruction=head.instruction,
+                    action=head.action or "change", seed=seed)
+
+
+def sibling_seed(store: Any, session_id: str, parent_id: str, instruction: str) -> int:
+    """A seed no sibling with the same instruction used: the largest one plus 1, 2, ..."""
+    used = {int(v.params.get("seed", 0)) for v in store.tree(session_id)
+            if v.parent_id == parent_id and v.instruction == instruction and "seed" in v.params}
+    seed = max(used) + 1 if used else 1
+    while seed in used:
+        seed += 1
+    return seed
+
+
+def version_by_number(store: Any, session_id: str, number: int):
+    """ "version N": the version at depth N on HEAD's line (0 = the original).
+
+    An ancestor of HEAD wins; otherwise the newest descendant of HEAD at that depth (after an
+    undo, "go to version 3" goes forward again); otherwise the newest version at that depth.
+    """
+    tree = store.tree(session_id)
+    by_id = {v.id: v for v in tree}
+    head = next(v for v in tree if v.is_head)
+    ancestors = set()
+    cur = head
+    while cur is not None:
+        ancestors.add(cur.id)
+        cur = by_id.get(cur.parent_id) if cur.parent_id else None
+    at_depth = [v for v in tree if v.depth == number]
+    if not at_depth:
+        return None
+    for v in at_depth:
+        if v.id in ancestors:
+            return v
+
+    def descends_from_head(v) -> bool:
+        while v is not None:
+            if v.id == head.id:
+                return True
+            v = by_id.get(v.parent_id) if v.parent_id else None
+        return False
+
+    below = [v for v in at_depth if descends_from_head(v)]
+    return max(below or at_depth, key=lambda v: v.created_at)
+
+
+def _info(v) -> dict:
+    return {"id": v.id, "parent_id": v.parent_id, "instruction": v.instruction, "action": v.action,
+            "depth": v.depth, "branches": list(v.branches)}
+
+
+def _free_branch_name(store: Any, session_id: str) -> str:
+    names = {b.name for b in store.branches(session_id)}
+    n = 1
+    while f"variant-{n}" in names:
+        n += 1
+    return f"variant-{n}"
+
+
+def _export_path(store: Any, session_id: str, cmd: Command, export_dir: Path) -> Path:
+    if cmd.get("path"):
+        path = Path(cmd["path"]).expanduser()
+        return path if path.is_absolute() else Path(export_dir) / path
+    session = store.get_session(session_id)
+    stem = re.sub(r"[^\w.-]+", "_", Path(session.name).stem) or "zone"
+    head = store.head(session_id)
+    return Path(export_dir) / f"{stem}-{head.id[:8]}.{cmd.get('fmt', 'png')}"
+
+
+def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Path(".")) -> tuple[dict, Optional[str]]:
+    """Run one history command; returns (what was done, error message or None)."""
+    from storage.errors import StorageError
+
+    intent = cmd["intent"]
+    done: dict = {"intent": intent}
+    try:
+        if intent in ("undo", "redo"):
+            step = store.undo if intent == "undo" else store.redo
+            moved: list[str] = []
+            for _ in range(cmd.get("count", 1)):
+                before = store.head(session_id)
+                try:
+                    after = step(session_id)
+                except StorageError:
+                    if moved:
+                        break
+                    raise
+                moved.append(before.instruction if intent == "undo" else after.instruction)
+            done["moved"] = moved
+        elif intent == "undo_all":
+            store.undo_all(session_id)
+        elif intent == "checkout":
+            if "version_number" in cmd:
+                target = version_by_number(store, session_id, cmd["version_number"])
+                if target is None:
+                    n = max(v.depth for v in store.tree(session_id))
+                    return done, f"there is no version {cmd['version_number']}; versions go from 0 (the original) to {n}"
+                store.checkout(session_id, target.id)
+            else:
+                store.checkout(session_id, cmd["ref"])
+        elif intent == "branch":
+            name = cmd.get("name") or _free_branch_name(store, session_id)
+            store.branch(session_id, name)
+            done["name"] = name
+        elif intent == "export":
+            path = _export_path(store, session_id, cmd, export_dir)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            done["path"] = str(store.export(session_id, "HEAD", path))
+        elif intent == "history":
+            done["log"] = [_info(v) for v in store.log(session_id)]
+            done["count"] = len(store.tree(session_id))
+            done["branches"] = [b.name for b in store.branches(session_id)]
+        elif intent == "show":
+            done["view"] = cmd.get("view", "result")
+            if done["view"] in ("mask", "layer", "diff"):
+                done["mask_fraction"] = float(store.mask(session_id, "HEAD").mean()) \
+                    if store.head(session_id).parent_id else 0.0
+        else:
+            return done, f"unknown command {intent!r}"
+    except (StorageError, OSError, ValueError) as exc:
+        return done, " ".join(str(exc).split()) or type(exc).__name__
+    head = store.head(session_id)
+    done["version"] = _info(head)
+    done["branch"] = store.get_session(session_id).head_branch
+    return done, None

@@ -1,0 +1,133 @@
+"""The agent's one-sentence replies: what changed, where, and the version id; or a short question."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+HELP = (
+    "Describe an edit ('make the sky purple', 'give the dog a hat', 'remove the car'), or say undo, "
+    "redo, try again, 'red instead', go back to the start, branch here as NAME, go to version N, "
+    "show the original/mask/layer/diff, history, or save it as final.png."
+)
+
+CLARIFY = {
+    "empty": "What should I change? For example: 'make the sky purple'.",
+    "too_long": "That is too long for one instruction; what is the one change you want, in a short sentence?",
+    "not_english": "I only understand short English instructions; what should I change, e.g. 'make the tie blue'?",
+    "unsupported": "I didn't understand that as an edit or a command; what should I change, e.g. 'remove the car'?",
+    "unsure": "I'm not sure what you mean; could you rephrase it as an edit like 'add a hat to the man'?",
+    "unresolved_reference": "What does 'it' refer to? Please name the object, e.g. 'make the hat bigger'.",
+    "nothing_to_revise": "There is no edit to revise yet; what should I change?",
+    "nothing_to_retry": "There is no edit to try again yet; what should I change?",
+    "nothing_to_repeat": "There is no edit to repeat yet; what should I change?",
+    "empty_revision": "Instead of what? Tell me the new colour or object, e.g. 'red instead'.",
+    "which_version": "Which version? Say e.g. 'go to version 2', 'switch to branch NAME' or 'checkout abc123'.",
+    "no_action": "Should I add, remove or change something? Please say it as e.g. 'add a hat to the dog'.",
+}
+
+def short(version_id: Optional[str]) -> str:
+    return (version_id or "")[:8]
+
+
+def where(mask: Optional[np.ndarray]) -> str:
+    """Where the mask lies, in words: "in the centre", "at the top left", "nowhere"."""
+    if mask is None or not mask.any():
+        return "nowhere"
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    cy, cx = ys.mean() / h, xs.mean() / w
+    row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else ""
+    col = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else ""
+    if not row and not col:
+        return "in the centre"
+    if row and col:
+        return f"at the {row} {col}"
+    return f"at the {row or col}"
+
+
+def clarify(reason: str) -> str:
+    return CLARIFY.get(reason, CLARIFY["unsure"])
+
+
+def edited(results: Sequence[dict], meaningful: bool = True) -> str:
+    """One sentence for the committed edits of a turn."""
+    parts = []
+    for r in results:
+        what = f"'{r['instruction']}'"
+        place = r.get("where", "")
+        pct = f"{100 * float(r.get('mask_fraction', 0.0)):.0f}% of the photo"
+        kind = r.get("kind", "new")
+        if kind == "retry":
+            parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling version {short(r['version_id'])}")
+        elif kind == "revise":
+            parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {short(r['parent_id'])}: "
+                         f"version {short(r['version_id'])}")
+        else:
+            again = " again" if kind == "repeat" else ""
+            parts.append(f"{what}{again} ({r.get('action', 'edit')}, {place}, {pct}) is version {short(r['version_id'])}")
+    sentence = "; ".join(parts)
+    if results and results[0].get("kind", "new") in ("new", "repeat"):
+        sentence = "Done: " + sentence
+    sentence = sentence[:1].upper() + sentence[1:] + "."
+    if results and all(float(r.get("mask_fraction", 0.0)) == 0.0 for r in results):
+        sentence += " The edit changed nothing visible; try rephrasing or 'try again'."
+    if not meaningful:
+        sentence += " (tiny test engine: the pixels are meaningless)"
+    return sentence
+
+
+def failed(message: str, committed: int = 0) -> str:
+    """The reply to an edit that raised: what happened and what to do."""
+    msg = message.rstrip(".")
+    if "cancel" in msg.lower():
+        head = "Edit cancelled"
+    else:
+        head = f"The edit failed: {msg}"
+    kept = f" ({committed} earlier edit{'s' if committed != 1 else ''} of this turn kept)" if committed else ""
+    return f"{head}; nothing else changed{kept}. Try rephrasing, or 'try again'."
+
+
+def _version_words(v: dict) -> str:
+    if not v:
+        return "HEAD"
+    if v.get("parent_id") is None:
+        return f"the original ({short(v['id'])})"
+    return f"version {v['depth']} ({short(v['id'])}, '{v['instruction']}')"
+
+
+def command(done: dict, error: Optional[str]) -> str:
+    """One sentence for a history command (or its error)."""
+    intent = done.get("intent", "")
+    if error:
+        msg = error.rstrip(".")
+        return msg[:1].upper() + msg[1:] + "."
+    here = _version_words(done.get("version", {}))
+    if intent in ("undo", "redo"):
+        moved = done.get("moved", [])
+        verb = "Undid" if intent == "undo" else "Redid"
+        what = ", ".join(f"'{m}'" for m in moved if m) or "one step"
+        return f"{verb} {what}; now at {here}."
+    if intent == "undo_all":
+        return f"Back to the original photo ({short(done['version']['id'])}); every edit is still in the history, say redo to step forward."
+    if intent == "checkout":
+        branch = done.get("branch")
+        on = f" on branch '{branch}'" if branch else ""
+        return f"Switched to {here}{on}."
+    if intent == "branch":
+        return f"Created branch '{done['name']}' at {here}; new edits go there."
+    if intent == "export":
+        return f"Saved {here} to {done['path']}."
+    if intent == "history":
+        log = done.get("log", [])
+        steps = " > ".join(f"{v['depth']} '{v['instruction']}'" for v in log[1:]) or "no edits yet"
+        return (f"{done.get('count', len(log))} versions in {len(done.get('branches', []))} branch(es); "
+                f"this line: {steps}; HEAD at {here}.")
+    if intent == "show":
+        view = done.get("view", "result")
+        label = {"result": "the result", "original": "the original photo", "layer": "the layer",
+                 "mask": "the mask", "diff": "the difference from the original"}.get(view, view)
+        extra = f" ({100 * done['mask_fraction']:.0f}% of the photo)" if "mask_fraction" in done else ""
+        return f"Showing {label} of {here}{extra}."
+    return f"Done; now at {here}."

@@ -1,0 +1,221 @@
+"""ZoneService: the facade the CLI, the TUI and replay use to open photos and talk to the agent."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from agent.state import TurnContext, TurnResult
+
+log = logging.getLogger(__name__)
+
+VIEWS = ("result", "original", "layer", "mask", "diff")
+
+
+class ZoneService:
+    """Sessions, turns and views over one HistoryStore and one (lazily built) engine.
+
+    Args:
+        store: a HistoryStore; None opens one at `db_url` (None: $ZONE_DB or the default SQLite).
+        engine: "real" or "tiny", built by `engine.registry.build_engine` on the first edit.
+        device: passed to build_engine ("auto", "cpu", "cuda", ...).
+        engine_factory: a callable returning the engine (tests); replaces build_engine.
+        classifier: an object with `classify(text)`; None loads `agent.classifier`.
+        seed: base seed; the k-th edit of a session (k = 0, 1, ...) uses seed + k.
+        edit_params: extra EditParams fields for every edit (steps, work_size, ...).
+        export_dir: where relative export paths ("save it as final.png") are written.
+    """
+
+    def __init__(self, store: Any = None, db_url: Optional[str] = None, engine: str = "real",
+                 device: str = "auto", engine_factory: Optional[Callable[[], Any]] = None,
+                 classifier: Any = None, seed: int = 0, edit_params: Optional[dict] = None,
+                 export_dir: str | Path = ".") -> None:
+        if store is None:
+            from storage.history import HistoryStore
+
+            store = HistoryStore(db_url)
+        self.store = store
+        self.engine_name = engine
+        self.device = device
+        self._engine_factory = engine_factory
+        self._engine: Any = None
+        self._classifier = classifier
+        self.seed = int(seed)
+        self.edit_params = dict(edit_params or {})
+        self.export_dir = Path(export_dir)
+        self._graph = None
+
+    # ---------------------------------------------------------------- resources
+
+    @property
+    def engine(self) -> Any:
+        """The engine, built on first use (importing torch only then)."""
+        if self._engine is None:
+            if self._engine_factory is not None:
+                self._engine = self._engine_factory()
+            else:
+                from engine.registry import build_engine
+
+                self._engine = build_engine(self.engine_name, device=self.device)
+        return self._engine
+
+    @property
+    def classifier(self) -> Any:
+        if self._classifier is None:
+            from agent.classifier import InstructionClassifier
+
+            self._classifier = InstructionClassifier.load()
+        return self._classifier
+
+    @property
+    def graph(self):
+        """The compiled LangGraph of one turn (built once)."""
+        if self._graph is None:
+            from agent.graph import GraphDeps, build_graph
+
+            try:
+                from agent.classifier import CLARIFY_BELOW
+            except ImportError:  # pragma: no cover - the classifier ships with the agent
+                CLARIFY_BELOW = 0.5
+            deps = GraphDeps(store=self.store, classify=lambda text: self.classifier.classify(text),
+                             get_engine=lambda: self.engine, clarify_below=CLARIFY_BELOW,
+                             base_seed=self.seed, edit_params=self.edit_params, export_dir=self.export_dir)
+            self._graph = build_graph(deps)
+        return self._graph
+
+    # ---------------------------------------------------------------- sessions
+
+    def open_image(self, path: str | Path, name: Optional[str] = None):
+        """Load a photo (any orientation/mode `engine.imageio` reads) and start a session on it."""
+        from engine.imageio import load_image
+
+        path = Path(path)
+        image = load_image(path)
+        return self.store.create_session(image, name=name or path.name, source_path=str(path.resolve()))
+
+    def resume(self, ref: Optional[str] = None):
+        """The session `ref` names (id, id prefix or name); None or "last" is the newest one."""
+        if ref in (None, "", "last"):
+            sessions = self.store.list_sessions()
+            if not sessions:
+                from storage.errors import NotFoundError
+
+                raise NotFoundError("there is no session to resume; open a photo first")
+            return sessions[-1]
+        return self.store.get_session(ref)
+
+    def history(self, session_id: str) -> list:
+        """Every version of the session (the tree), parents before children."""
+        return self.store.tree(session_id)
+
+    def log(self, session_id: str, ref: str = "HEAD") -> list:
+        return self.store.log(session_id, ref)
+
+    def messages(self, session_id: str) -> list:
+        return self.store.messages(session_id)
+
+    # ---------------------------------------------------------------- turns
+
+    def handle(self, session_id: str, text: str, progress: Optional[Callable[[Any], None]] = None,
+               cancel: Optional[Callable[[], bool]] = None) -> TurnResult:
+        """Run one utterance through the graph, persist it and the reply, and report what happened."""
+        text = text if isinstance(text, str) else str(text)
+        session = self.store.get_session(session_id)
+        sid = session.id
+        self.store.add_message(sid, "user", text, version_id=session.head_version_id)
+        try:
+            state = self.graph.invoke({"session_id": sid, "text": text, "nodes_run": []},
+                                      context=TurnContext(progress=progress, cancel=cancel))
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
+            log.exception("turn failed: %r", text[:200])
+            msg = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            head = self.store.head(sid)
+            result = TurnResult(text=text, intent="unknown", action=None, head_id=head.id, error=msg,
+                                reply=f"Something went wrong ({msg}); nothing changed.")
+        else:
+            result = self._result(text, state)
+        meta = {"intent": result.intent, "action": result.action, "edits": result.edits,
+                "error": result.error, "view": result.view, "nodes": result.nodes_run}
+        self.store.add_message(sid, "assistant", result.reply, version_id=result.version_id or result.head_id,
+                               meta=meta)
+        return result
+
+    def _result(self, text: str, state: dict) -> TurnResult:
+        sid = state["session_id"]
+        head = self.store.head(sid)
+        edits = [dict(r) for r in state.get("results") or []]
+        version_id = parent_id = None
+        if edits:
+            version_id, parent_id = edits[-1]["version_id"], edits[-1]["parent_id"]
+        elif state.get("command") and not state.get("error"):
+            version_id, parent_id = head.id, head.parent_id
+        intent = state.get("intent") or "unknown"
+        return TurnResult(
+            text=text, intent=intent, action=state.get("action"), reply=state.get("reply", ""),
+            version_id=version_id, parent_id=parent_id, head_id=head.id, edits=edits,
+            error=state.get("error"), view=state.get("view"), command=state.get("command"),
+            nodes_run=list(state.get("nodes_run") or []),
+        )
+
+    # ---------------------------------------------------------------- views
+
+    def render(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
+        return self.store.render(session_id, ref)
+
+    def original(self, session_id: str) -> np.ndarray:
+        return self.store.original(session_id)
+
+    def layer(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
+        """The version's own RGBA layer (None for the original)."""
+        return self.store.layer(session_id, ref)
+
+    def mask(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
+        """The version's own mask (None for the original)."""
+        return self.store.mask(session_id, ref)
+
+    def diff(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
+        """A difference map: the original dimmed to grey, changed pixels in red by how much."""
+        original = self.store.original(session_id).astype(np.int16)
+        render = self.store.render(session_id, ref).astype(np.int16)
+        delta = np.abs(render - original).max(axis=2).astype(np.uint8)
+        grey = (original.mean(axis=2) // 3).astype(np.uint8)
+        out = np.stack([grey, grey, grey], axis=2)
+        changed = delta > 0
+        out[changed, 0] = np.maximum(delta[changed], 96)
+        out[changed, 1] = grey[changed] // 2
+        out[changed, 2] = grey[changed] // 2
+        return out
+
+    def view(self, session_id: str, name: str = "result", ref: str = "HEAD") -> np.ndarray:
+        """An [H, W, 3] uint8 picture of `name`: result, original, layer (over a checkerboard),
+        mask (white on black) or diff, for the version `ref`."""
+        if name not in VIEWS:
+            raise ValueError(f"unknown view {name!r}; choose one of {', '.join(VIEWS)}")
+        if name == "result":
+            return self.render(session_id, ref)
+        if name == "original":
+            return self.original(session_id)
+        if name == "diff":
+            return self.diff(session_id, ref)
+        info = self.store.get_session(session_id)
+        shape = (info.height, info.width)
+        if name == "mask":
+            mask = self.mask(session_id, ref)
+            mask = np.zeros(shape, bool) if mask is None else mask.astype(bool)
+            return np.repeat((mask * 255).astype(np.uint8)[..., None], 3, axis=2)
+        layer = self.layer(session_id, ref)
+        yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+        checker = np.where(((yy // 8) + (xx // 8)) % 2 == 0, 200, 140).astype(np.uint16)
+        board = np.repeat(checker[..., None], 3, axis=2)
+        if layer is None:
+            return board.astype(np.uint8)
+        a = layer[..., 3:4].astype(np.uint16)
+        return ((layer[..., :3].astype(np.uint16) * a + board * (255 - a) + 127) // 255).astype(np.uint8)
+
+    def close(self) -> None:
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,116 @@
+"""Typed state of one conversational turn as it flows through the LangGraph state machine."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable, Optional
+
+from typing_extensions import TypedDict
+
+
+class PlannedEdit(TypedDict, total=False):
+    """One engine call the turn will make.
+
+    kind: "new" (a fresh edit on HEAD), "revise" ("X instead": a new branch from the last
+    edit's parent), "retry" (a sibling of the last edit with a new seed) or "repeat" ("again":
+    the last instruction once more on HEAD). parent: version id to edit, None for HEAD.
+    seed: None lets the edit node derive it from the session's history.
+    """
+
+    instruction: str
+    action: str
+    kind: str
+    parent: Optional[str]
+    seed: Optional[int]
+
+
+class Command(TypedDict, total=False):
+    """A history command and its arguments (only those that apply are set)."""
+
+    intent: str  # undo redo undo_all branch checkout history export show
+    count: int  # undo/redo repetitions
+    name: str  # branch name
+    ref: str  # checkout: a version id, id prefix, branch name or HEAD
+    version_number: int  # checkout "version 3": the 3rd version after the original
+    path: str  # export destination (may be relative)
+    fmt: str  # export format: png jpg ora
+    view: str  # show: result original layer mask diff
+
+
+class EditOutcome(TypedDict, total=False):
+    """What one committed edit produced."""
+
+    version_id: str
+    parent_id: Optional[str]
+    instruction: str
+    action: str
+    kind: str
+    seed: int
+    mask_fraction: float
+    where: str
+    warnings: list[str]
+
+
+class TurnState(TypedDict, total=False):
+    """The state of one turn: what the user said, what the agent planned, did and replies."""
+
+    session_id: str
+    text: str
+    classification: dict[str, Any]  # intent, action, confidence, ... of the whole utterance
+    intent: str
+    action: Optional[str]
+    edits: list[PlannedEdit]
+    command: Command
+    clarify: str  # why the agent asks instead of acting: empty, too_long, not_english, ...
+    results: list[EditOutcome]
+    done: dict[str, Any]  # what a history command did (for the reply)
+    reply: str
+    error: Optional[str]
+    view: Optional[str]
+    head_id: Optional[str]
+    nodes_run: Annotated[list[str], operator.add]
+
+
+@dataclass
+class TurnContext:
+    """Run-scoped callables for one turn (LangGraph `context`): engine progress and cancel."""
+
+    progress: Optional[Callable[[Any], None]] = None
+    cancel: Optional[Callable[[], bool]] = None
+
+
+@dataclass
+class TurnResult:
+    """What `ZoneService.handle` returns to the CLI, the TUI and replay."""
+
+    text: str
+    intent: str
+    action: Optional[str]
+    reply: str
+    version_id: Optional[str] = None  # the last version this turn created or moved to
+    parent_id: Optional[str] = None  # its parent
+    head_id: Optional[str] = None  # HEAD after the turn
+    edits: list[dict] = field(default_factory=list)  # EditOutcome dicts, one per committed edit
+    error: Optional[str] = None
+    view: Optional[str] = None  # for "show": result, original, layer, mask or diff
+    command: Optional[dict] = None
+    nodes_run: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "action": self.action,
+            "reply": self.reply,
+            "version_id": self.version_id,
+            "parent_id": self.parent_id,
+            "head_id": self.head_id,
+            "edits": list(self.edits),
+            "error": self.error,
+            "view": self.view,
+        }

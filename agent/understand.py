@@ -1,0 +1,443 @@
+"""Understanding one utterance: input checks, compound splitting, references and command arguments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from agent.lexicon import (
+    COLOUR_MODIFIERS,
+    COLOURS,
+    DETERMINERS,
+    INDEFINITE,
+    NP_STOP,
+    is_edit_verb,
+    looks_english,
+    verb_action,
+)
+from agent.state import Command, PlannedEdit
+
+MAX_CHARS = 500  # longer utterances are not instructions: ask for a short one
+COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")
+
+
+@dataclass(frozen=True)
+class LastEdit:
+    """The edit the conversation refers to ("it", "instead", "again"): HEAD's own edit."""
+
+    version_id: str
+    parent_id: Optional[str]
+    instruction: str
+    action: str
+    seed: Optional[int] = None
+
+
+Classify = Callable[[str], Any]  # text -> object with intent, action, confidence
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def check_input(text: str) -> Optional[str]:
+    """Why `text` cannot be acted on ("empty", "too_long", "not_english", "unsupported"), or None."""
+    stripped = text.strip()
+    if not stripped or not any(ch.isalnum() for ch in stripped):
+        return "empty"
+    if len(stripped) > MAX_CHARS:
+        return "too_long"
+    letters = [ch for ch in stripped if ch.isalpha()]
+    if letters and sum(1 for ch in letters if ord(ch) > 127) / len(letters) > 0.3:
+        return "not_english"
+    if not looks_english(stripped):
+        return "unsupported"
+    return None
+
+
+# ------------------------------------------------------------ compound splitting
+
+_SEPARATOR = re.compile(r"\s*(?:,?\s+and\s+(?:then\s+)?|,\s*then\s+|,\s*also\s+|;\s*|,\s+|\.\s+|\s+then\s+)", re.I)
+_CLAUSE_LEAD = re.compile(r"^(?:then|also|please|and)\s+", re.I)
+
+
+def split_compound(text: str) -> list[str]:
+    """Split "give the dog a hat and remove the leash" into clauses; keep "black and white".
+
+    A separator splits only when the clause after it starts with an edit verb.
+    """
+    text = text.strip().rstrip(".!")
+    clauses: list[str] = []
+    start = 0
+    for match in _SEPARATOR.finditer(text):
+        rest = _CLAUSE_LEAD.sub("", text[match.end():])
+        first = rest.split(" ", 1)[0] if rest else ""
+        if first and is_edit_verb(first) and match.start() > start:
+            clauses.append(text[start:match.start()])
+            start = match.end()
+    clauses.append(text[start:])
+    out = [_CLAUSE_LEAD.sub("", c.strip(" ,.;")) for c in clauses]
+    return [c for c in out if c]
+
+
+# ------------------------------------------------------------ noun phrases, slots
+
+_WORD = re.compile(r"[\w'-]+")
+
+
+def _noun_phrases(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, determiner) of each determiner-led noun phrase (at most 3 words after it)."""
+    words = list(_WORD.finditer(text))
+    out = []
+    i = 0
+    while i < len(words):
+        det = words[i].group().lower()
+        if det in DETERMINERS:
+            j = i + 1
+            while j < len(words) and j - i <= 3 and words[j].group().lower() not in NP_STOP \
+                    and words[j].group().lower() not in DETERMINERS:
+                j += 1
+            if j > i + 1:
+                out.append((words[i].start(), words[j - 1].end(), det))
+                i = j
+                continue
+        i += 1
+    return out
+
+
+_MAKE_ATTR = re.compile(
+    r"^(?P<verb>make|paint|colou?r|dye|turn|get|render)\s+(?P<obj>.+?)\s+(?P<attr>[\w-]+)$", re.I)
+_TARGET = re.compile(r"\b(?:into|to|with|as|like)\s+(?P<target>.+)$", re.I)
+
+
+def _attr_span(instruction: str) -> Optional[tuple[int, int]]:
+    """Span of the trailing attribute of "make X ADJ" (None for "turn X into Y")."""
+    m = _MAKE_ATTR.match(instruction)
+    if not m or _TARGET.search(instruction) or m.group("obj").lower() in ("it", "them"):
+        return None
+    if not _noun_phrases(m.group("obj")):
+        return None
+    return m.start("attr"), m.end("attr")
+
+
+def _object_phrases(instruction: str) -> list[tuple[int, int, str]]:
+    """Noun phrases, cut before the attribute of "make X ADJ" ("his tie", not "his tie blue")."""
+    attr = _attr_span(instruction)
+    out = []
+    for s, e, det in _noun_phrases(instruction):
+        if attr and s < attr[0] < e:
+            e = len(instruction[:attr[0]].rstrip())
+        if attr and s >= attr[0]:
+            continue
+        out.append((s, e, det))
+    return out
+
+
+def _colour_span(text: str) -> Optional[tuple[int, int]]:
+    """Span of the last colour phrase ("dark blue") in text."""
+    words = list(_WORD.finditer(text))
+    for k in range(len(words) - 1, -1, -1):
+        if words[k].group().lower() in COLOURS:
+            start = k
+            while start > 0 and words[start - 1].group().lower() in COLOUR_MODIFIERS | COLOURS:
+                start -= 1
+            return words[start].start(), words[k].end()
+    return None
+
+
+def _is_colour_phrase(fragment: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(fragment)]
+    return bool(words) and words[-1] in COLOURS and all(w in COLOURS | COLOUR_MODIFIERS for w in words)
+
+
+def _article_for(det: str, noun_phrase: str) -> str:
+    if det.lower() in ("a", "an"):
+        return "an" if noun_phrase[:1].lower() in "aeiou" else "a"
+    return det
+
+
+def last_object(instruction: str, action: Optional[str] = None) -> Optional[str]:
+    """What "it" refers to after `instruction`: the added thing, else the edited object."""
+    nps = _object_phrases(instruction)
+    if action == "add":
+        indefinite = [np for np in nps if np[2] in INDEFINITE]
+        if indefinite:
+            s, e, det = indefinite[-1]
+            return "the " + instruction[s:e].split(" ", 1)[1]
+    if nps:
+        s, e, det = nps[0]
+        phrase = instruction[s:e]
+        if det in INDEFINITE:
+            phrase = "the " + phrase.split(" ", 1)[1]
+        return phrase
+    words = instruction.split()
+    if len(words) >= 2 and is_edit_verb(words[0]):
+        rest = []
+        for w in words[1:]:
+            if w.lower() in NP_STOP:
+                break
+            rest.append(w)
+        if rest:
+            return "the " + " ".join(rest[:3])
+    return None
+
+
+_PRONOUN = re.compile(r"\b(it|them)\b|\bthat$", re.I)
+
+
+def resolve_pronouns(clause: str, obj: Optional[str]) -> tuple[str, bool]:
+    """Replace "it"/"them" by `obj`; returns (clause, True when a pronoun stays unresolved)."""
+    if not _PRONOUN.search(clause):
+        return clause, False
+    if not obj:
+        return clause, True
+    return _PRONOUN.sub(obj, clause), False
+
+
+_INSTEAD_OF = re.compile(r"\binstead\s+of\s+(?P<old>.+?)(?:[,.!]|$)", re.I)
+_REVISE_LEAD = re.compile(
+    r"^(?:(?:no|nope|actually|rather|hmm|oh|wait|sorry)\b[,!.]?\s*)+|"
+    r"^(?:i\s+meant|i\s+mean|make\s+that|how\s+about|what\s+about|let'?s\s+(?:do|try|go\s+with)|"
+    r"go\s+with|use|try|do)\b[,:]?\s*", re.I)
+
+
+def strip_revision(text: str) -> tuple[str, Optional[str]]:
+    """("red", "blue") from "actually, red instead of blue": the fragment and the replaced word."""
+    old = None
+    m = _INSTEAD_OF.search(text)
+    if m:
+        old = m.group("old").strip()
+        text = text[:m.start()] + text[m.end():]
+    text = re.sub(r"\binstead\b", " ", text, flags=re.I)
+    text = re.sub(r"\s+", " ", text).strip(" ,.!?")
+    for _ in range(3):
+        stripped = _REVISE_LEAD.sub("", text).strip(" ,.!?")
+        if stripped == text:
+            break
+        text = stripped
+    return text, old
+
+
+def revise_instruction(last: str, fragment: str, old: Optional[str] = None) -> str:
+    """The last instruction with its slot replaced: ("make his tie blue", "red") -> "make his tie red"."""
+    if old:
+        idx = last.lower().find(old.lower())
+        if idx >= 0:
+            return last[:idx] + fragment + last[idx + len(old):]
+    if _is_colour_phrase(fragment):
+        span = _colour_span(last)
+        if span:
+            return last[:span[0]] + fragment + last[span[1]:]
+        attr = _attr_span(last)
+        if attr:
+            return last[:attr[0]] + fragment + last[attr[1]:]
+        nps = _object_phrases(last)
+        if nps:  # "add a hat" + "red" -> "add a red hat"
+            s, e, det = nps[-1]
+            noun = last[s + len(det):e].strip()
+            return last[:s] + _article_for(det, fragment) + " " + fragment + " " + noun + last[e:]
+        return f"{last} {fragment}"
+    first = fragment.split(" ", 1)[0].lower()
+    nps = _object_phrases(last)
+    if first in DETERMINERS:
+        same = [np for np in nps if (np[2] in INDEFINITE) == (first in INDEFINITE)]
+        target = (same or nps or [None])[-1]
+        if target:
+            s, e, _ = target
+            return last[:s] + fragment + last[e:]
+        return f"{last} {fragment}"
+    attr = _attr_span(last)
+    if attr:
+        return last[:attr[0]] + fragment + last[attr[1]:]
+    target_m = _TARGET.search(last)
+    if target_m:
+        tnps = [np for np in nps if np[0] >= target_m.start("target")]
+        if tnps:
+            s, e, det = tnps[-1]
+            return last[:s] + _article_for(det, fragment) + " " + fragment + last[e:]
+        return last[:target_m.start("target")] + fragment
+    if nps:
+        s, e, det = nps[-1]
+        return last[:s] + _article_for(det, fragment) + " " + fragment + last[e:]
+    words = last.rsplit(" ", 1)
+    return f"{words[0]} {fragment}" if len(words) == 2 else f"{last} {fragment}"
+
+
+# ------------------------------------------------------------ command arguments
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
+_COUNT = re.compile(r"\b(?:(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:times|steps?|edits?|changes?)?"
+                    r"|(once|twice|thrice))\b", re.I)
+_VERSION = re.compile(r"\b(?:version|v)\s*#?\s*(\d+)\b", re.I)
+_BRANCH_REF = re.compile(r"\bbranch\s+(?:called\s+|named\s+)?['\"]?([\w.-]+)", re.I)
+_GOTO_REF = re.compile(
+    r"\b(?:checkout|check\s+out|switch\s+(?:back\s+)?to|go\s+(?:back\s+)?to|jump\s+to|return\s+to|"
+    r"back\s+to|move\s+to|open)\s+(?:the\s+)?['\"]?([\w.-]+)", re.I)
+_BRANCH_NAME = re.compile(r"\b(?:called|named|as)\s+['\"]?([\w.-]+)", re.I)
+_BRANCH_BARE = re.compile(r"\bbranch\s+['\"]?([\w.-]+)", re.I)
+_NOT_NAMES = frozenset("here off from at now this that it the a an called named as to".split())
+_START_REFS = frozenset("start beginning original root first".split())
+_EXPORT_PATH = re.compile(r"([\w~./\\-]*[\w-]\.(?:png|jpe?g|ora))\b", re.I)
+_EXPORT_FMT = re.compile(r"\b(png|jpe?g|ora|openraster)\b", re.I)
+_VIEWS = (
+    ("diff", r"\b(?:diff|difference|differences|changes|changed|compare|comparison)\b"),
+    ("mask", r"\b(?:mask|selection|region|area|where)\b"),
+    ("layer", r"\b(?:layer|overlay)\b"),
+    ("original", r"\b(?:original|before|source|untouched|start)\b"),
+    ("result", r"\b(?:result|after|current|edited|final|render|now)\b"),
+)
+
+
+def _count(text: str) -> int:
+    m = _COUNT.search(text)
+    if not m:
+        return 1
+    word = (m.group(1) or m.group(2)).lower()
+    n = int(word) if word.isdigit() else _NUMBERS.get(word, 1)
+    return max(1, min(n, 100))
+
+
+def parse_command(intent: str, text: str) -> Command:
+    """The arguments of a history command, read from the utterance."""
+    cmd: Command = {"intent": intent}
+    if intent in ("undo", "redo"):
+        cmd["count"] = _count(text)
+    elif intent == "checkout":
+        m = _VERSION.search(text)
+        if m:
+            cmd["version_number"] = int(m.group(1))
+        else:
+            m = _BRANCH_REF.search(text) or _GOTO_REF.search(text)
+            if m and m.group(1).lower() not in _NOT_NAMES:
+                ref = m.group(1)
+                if ref.lower() in _START_REFS:
+                    cmd["intent"] = "undo_all"
+                elif ref.lower() == "head":
+                    cmd["ref"] = "HEAD"
+                else:
+                    cmd["ref"] = ref
+            else:
+                words = text.split()
+                if len(words) == 2 and words[0].lower() in ("checkout", "switch"):
+                    cmd["ref"] = words[1]
+    elif intent == "branch":
+        m = _BRANCH_NAME.search(text)
+        if not m or m.group(1).lower() in _NOT_NAMES:
+            m = _BRANCH_BARE.search(text)
+        if m and m.group(1).lower() not in _NOT_NAMES:
+            cmd["name"] = m.group(1).strip(".,")
+    elif intent == "export":
+        m = _EXPORT_PATH.search(text)
+        if m:
+            cmd["path"] = m.group(1)
+            cmd["fmt"] = m.group(1).rsplit(".", 1)[1].lower().replace("jpeg", "jpg")
+        else:
+            m = _EXPORT_FMT.search(text)
+            fmt = m.group(1).lower() if m else "png"
+            cmd["fmt"] = {"jpeg": "jpg", "openraster": "ora"}.get(fmt, fmt)
+    elif intent == "show":
+        low = text.lower()
+        cmd["view"] = next((v for v, pat in _VIEWS if re.search(pat, low)), "result")
+    return cmd
+
+
+# ------------------------------------------------------------ the understand step
+
+_REPEAT = re.compile(
+    r"^(?:please\s+)?(?:(?:do|apply)\s+(?:it|that|this|the\s+same)\s+again|again|repeat(?:\s+(?:it|that|"
+    r"the\s+last\s+(?:edit|one)))?|once\s+more|one\s+more\s+time|same\s+again)(?:\s+please)?[.!]*$", re.I)
+_RETRY = re.compile(
+    r"^(?:please\s+)?(?:try\s+(?:it\s+|that\s+|this\s+)?again|retry|re-?roll|re-?do\s+it\s+differently|"
+    r"another\s+(?:try|attempt|variation|version|one)|give\s+(?:me|it)\s+another\s+(?:try|go|shot)|"
+    r"try\s+(?:a\s+)?(?:different|new)\s+(?:seed|version|variation|one)|one\s+more\s+try)\b", re.I)
+_REVISE = re.compile(
+    r"\binstead\b|^(?:no|nope|actually|rather|i\s+meant|make\s+that|how\s+about|what\s+about)\b", re.I)
+
+
+def _as_dict(classification: Any) -> dict:
+    keys = ("intent", "action", "confidence", "intent_confidence", "action_confidence")
+    return {k: getattr(classification, k, None) for k in keys}
+
+
+def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall_action: Optional[str]) -> dict:
+    """Split an edit utterance into planned edits, resolving pronouns clause by clause."""
+    edits: list[PlannedEdit] = []
+    obj = last_object(last.instruction, last.action) if last else None
+    for clause in split_compound(text):
+        clause, unresolved = resolve_pronouns(clause, obj)
+        if unresolved:
+            return {"clarify": "unresolved_reference"}
+        c = classify(clause) if len(edits) or clause != text else None
+        action = getattr(c, "action", None) if c is not None and getattr(c, "intent", None) == "edit" else None
+        action = action or (overall_action if clause == text else None) or verb_action(clause)
+        edits.append({"instruction": clause, "action": action, "kind": "new", "parent": None, "seed": None})
+        obj = last_object(clause, action) or obj
+    return {"intent": "edit", "action": edits[-1]["action"] if len(edits) == 1 else None, "edits": edits}
+
+
+def _plan_revision(text: str, last: Optional[LastEdit], classify: Classify, clarify_below: float) -> dict:
+    """ "red instead" / "actually, remove the hat": a new branch from the last edit's parent."""
+    fragment, old = strip_revision(text)
+    if not fragment:
+        return {"clarify": "empty_revision"}
+    c = classify(fragment)
+    intent = getattr(c, "intent", None)
+    if intent in COMMAND_INTENTS + ("retry",) and (getattr(c, "confidence", 0) or 0) >= clarify_below \
+            and not is_edit_verb(fragment.split()[0]):
+        return {}  # "no, undo that": an ordinary command
+    if last is None:
+        if is_edit_verb(fragment.split()[0]):
+            return _plan_edits(fragment, None, classify, getattr(c, "action", None))
+        return {"clarify": "nothing_to_revise"}
+    if is_edit_verb(fragment.split()[0]):
+        instruction, unresolved = resolve_pronouns(fragment, last_object(last.instruction, last.action))
+        action = getattr(c, "action", None) if intent == "edit" else None
+        action = action or verb_action(instruction)
+    else:
+        instruction = revise_instruction(last.instruction, fragment, old)
+        action = last.action
+    edit: PlannedEdit = {"instruction": instruction, "action": action, "kind": "revise",
+                         "parent": last.parent_id, "seed": None}
+    return {"intent": "edit", "action": action, "edits": [edit]}
+
+
+def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_below: float = 0.5) -> dict:
+    """Turn an utterance into a partial TurnState: planned `edits`, a `command`, or `clarify`."""
+    reason = check_input(text)
+    if reason:
+        return {"intent": "unknown", "action": None, "clarify": reason}
+    text = re.sub(r"\s+", " ", text.strip())
+    if _REPEAT.match(text):
+        if last is None:
+            return {"intent": "edit", "action": None, "clarify": "nothing_to_repeat"}
+        edit: PlannedEdit = {"instruction": last.instruction, "action": last.action, "kind": "repeat",
+                             "parent": None, "seed": None}
+        return {"intent": "edit", "action": last.action, "edits": [edit]}
+    c = classify(text)
+    info = _as_dict(c)
+    intent = info["intent"] or "unknown"
+    if _RETRY.match(text):
+        intent = "retry"
+    elif _REVISE.search(text) and intent not in ("help",):
+        plan = _plan_revision(text, last, classify, clarify_below)
+        if plan:
+            return {"classification": info, "intent": plan.get("intent", "edit"), "action": plan.get("action"), **plan}
+    out: dict = {"classification": info, "intent": intent, "action": info["action"] if intent == "edit" else None}
+    if intent == "retry":
+        if last is None:
+            return {**out, "clarify": "nothing_to_retry"}
+        edit = {"instruction": last.instruction, "action": last.action, "kind": "retry",
+                "parent": last.parent_id, "seed": None}
+        return {**out, "action": last.action, "edits": [edit]}
+    confident = (info["confidence"] if info["confidence"] is not None else 1.0) >= clarify_below
+    if intent == "unknown" or not confident:
+        return {**out, "clarify": "unsure" if intent != "unknown" else "unsupported"}
+    if intent == "help":
+        return out
+    if intent == "edit":
+        plan = _plan_edits(text, last, classify, info["action"])
+        return {**out, **plan}
+    cmd = parse_command(intent, text)
+    if cmd["intent"] == "checkout" and "ref" not in cmd and "version_number" not in cmd:
+        return {**out, "clarify": "which_version"}
+    return {**out, "intent": cmd["intent"], "command": cmd}

@@ -1,0 +1,101 @@
+"""Plain data types of the engine's public interface (no torch import)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Literal, Optional
+
+import numpy as np
+
+Action = Literal["add", "remove", "change"]
+ACTIONS: tuple[str, ...] = ("add", "remove", "change")
+
+# Defaults from the authors' reference implementation (lsl001006/ZONE, inference.py).
+BETA_REMOVE = 0.2
+BETA_OTHER = 0.01
+
+
+@dataclass(frozen=True)
+class EditParams:
+    """Everything that determines an edit, besides the image and the instruction.
+
+    Args:
+        action: the ZONE action; selects beta and which image SAM segments.
+        seed: seed of the initial latent noise.
+        steps: DPM-Solver++ denoising steps.
+        image_scale: image guidance scale s_I of eq. 2.
+        text_scale: instruction guidance scale s_T of eq. 2.
+        beta: MagicBrush weight of eq. 5; None picks 0.2 for remove and 0.01 otherwise.
+        work_size: long side, in pixels, of the image the models see (rounded to a multiple of 8);
+            None uses the engine's default (512 for the real engine, 128 for the tiny one).
+        points_per_side: SAM automatic-mask grid; None uses the engine's default.
+        dilate_iterations: 3x3 dilations applied to the refined mask before smoothing.
+        edge_alpha: opacity of the layer in the band where the smoothed and refined masks disagree.
+        fft_threshold: binarization threshold of the smoother's difference image (0-255 scale).
+        closing_kernel: side of the square closing kernel at 512 px (scaled with size).
+        d0: ideal low-pass radius at 512x512 (scaled with size).
+        min_region_px: connected regions smaller than this (at 512 px) are dropped from masks.
+    """
+
+    action: Action
+    seed: int = 0
+    steps: int = 20
+    image_scale: float = 1.5
+    text_scale: float = 7.5
+    beta: Optional[float] = None
+    work_size: Optional[int] = None
+    points_per_side: Optional[int] = None
+    dilate_iterations: int = 4
+    edge_alpha: float = 0.6
+    fft_threshold: float = 30.0
+    closing_kernel: int = 21
+    d0: float = 200.0
+    min_region_px: int = 64
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
+        if self.steps < 1:
+            raise ValueError("steps must be at least 1")
+        if self.work_size is not None and not 64 <= self.work_size <= 4096:
+            raise ValueError("work_size must be between 64 and 4096")
+
+    @property
+    def effective_beta(self) -> float:
+        if self.beta is not None:
+            return float(self.beta)
+        return BETA_REMOVE if self.action == "remove" else BETA_OTHER
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["beta"] = self.effective_beta
+        return d
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress report: `stage` is load, encode, denoise, localize, segment or blend."""
+
+    stage: str
+    step: int = 0
+    total: int = 0
+    message: str = ""
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+CancelFn = Callable[[], bool]
+
+
+@dataclass
+class EditResult:
+    """The outcome of one edit, at the photo's full resolution."""
+
+    composite: np.ndarray  # [H, W, 3] uint8
+    layer: np.ndarray  # [H, W, 4] uint8, alpha 0 outside the final mask
+    mask: np.ndarray  # [H, W] bool, alpha > 0
+    canvas: np.ndarray  # [h, w, 3] uint8, I_sty at work resolution
+    rough_mask: np.ndarray  # [h, w] bool, M_b at work resolution
+    mask_fraction: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)

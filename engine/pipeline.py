@@ -1,0 +1,239 @@
+"""ZoneEngine: one instruction edits one photo (fused denoising, localization, refinement, blending)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+import torch
+
+from engine.api import CancelFn, EditParams, EditResult, ProgressEvent, ProgressFn
+from engine.compositing import LayerCompositor
+from engine.errors import DeviceOutOfMemoryError, EditCancelled, ZoneInputError
+from engine.imageio import resize_rgb, work_size_hw
+from engine.localize import rough_mask_from_attention
+from engine.models import ModelBundle
+from engine.refine import MaskRefiner, changed_pixel_mask
+from engine.sampler import FusedSampler
+from engine.smoother import EdgeSmoother
+
+MAX_INSTRUCTION_CHARS = 1000
+
+
+class StageTimer:
+    """Wall-clock milliseconds per named stage (synchronizing CUDA so GPU work is counted)."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.timings_ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.timings_ms[name] = self.timings_ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000.0
+
+
+class ZoneEngine:
+    """The ZONE method over a lazily loaded `ModelBundle`.
+
+    Args:
+        name: "real" or "tiny" (recorded in every version's parameters).
+        loader: builds the bundle on first use (may raise `WeightsMissingError`).
+        meaningful: False for random-weight engines, whose edits carry no meaning.
+        capture: guidance branches whose cross-attention localizes the edit (see `engine.attention`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        loader: Callable[[], ModelBundle],
+        meaningful: bool = True,
+        capture: str = "null_text",
+        default_work_size: int = 512,
+    ):
+        self.name = name
+        self.default_work_size = default_work_size
+        self.meaningful = meaningful
+        self.capture = capture
+        self._loader = loader
+        self._bundle: Optional[ModelBundle] = None
+        self._lock = threading.Lock()
+        self.load_ms: float = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        return self._bundle is not None
+
+    @property
+    def bundle(self) -> ModelBundle:
+        if self._bundle is None:
+            raise RuntimeError("the engine is not loaded yet: call load() or edit() first")
+        return self._bundle
+
+    def load(self, progress: ProgressFn | None = None) -> ModelBundle:
+        """Loads the models once (thread-safe); later calls return at once."""
+        with self._lock:
+            if self._bundle is None:
+                if progress is not None:
+                    progress(ProgressEvent("load", 0, 1, f"loading the {self.name} models"))
+                t0 = time.perf_counter()
+                self._bundle = self._loader()
+                self.load_ms = (time.perf_counter() - t0) * 1000.0
+                if progress is not None:
+                    progress(ProgressEvent("load", 1, 1, "models loaded"))
+        return self._bundle
+
+    def edit(
+        self,
+        image: np.ndarray,
+        instruction: str,
+        params: EditParams,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> EditResult:
+        """Edits `image` locally following `instruction` (pixels outside the final mask stay as they are).
+
+        Args:
+            image: uint8 [H, W, 3], the photo at full resolution.
+            instruction: the user's instruction, e.g. "make his tie blue".
+            params: action, seed, steps, guidance scales and blending options.
+            progress: receives `ProgressEvent`s (load, encode, denoise k/n, localize, segment, blend).
+            cancel: polled between steps; returning True raises `EditCancelled`.
+
+        Returns:
+            `EditResult` with the full-resolution layer, mask and composite.
+        """
+        instruction = (instruction or "").strip()
+        if not instruction:
+            raise ZoneInputError("the instruction is empty; say what to change, e.g. \"make the sky pink\"")
+        if len(instruction) > MAX_INSTRUCTION_CHARS:
+            raise ZoneInputError(f"the instruction is {len(instruction)} characters long; keep it under {MAX_INSTRUCTION_CHARS}")
+        image = np.ascontiguousarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+            raise ZoneInputError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {image.shape}")
+        bundle = self.load(progress)
+        try:
+            return self._edit(bundle, image, instruction, params, progress, cancel)
+        except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - needs a GPU
+            torch.cuda.empty_cache()
+            raise DeviceOutOfMemoryError(
+                "the GPU ran out of memory; try a smaller --work-size, --offload, or --device cpu"
+            ) from exc
+
+    def _edit(self, bundle, image, instruction, params: EditParams, progress, cancel) -> EditResult:
+        timer = StageTimer(bundle.device)
+        warnings: list[str] = []
+        emit = progress or (lambda event: None)
+
+        def check_cancel() -> None:
+            if cancel is not None and cancel():
+                raise EditCancelled("edit cancelled")
+
+        # 1. Work resolution: long side near params.work_size, sides multiples of 8.
+        full_h, full_w = image.shape[:2]
+        work_size = params.work_size or self.default_work_size
+        h, w = work_size_hw(full_h, full_w, long_side=work_size, multiple=8)
+        with timer.stage("resize"):
+            work = resize_rgb(image, (h, w)) if (h, w) != (full_h, full_w) else image  # [h, w, 3]
+
+        # 2. Conditioning: text embeddings [3, 77, D] and image latents [3, 4, h/8, w/8].
+        emit(ProgressEvent("encode", 0, 1, "encoding the instruction and the photo"))
+        sampler = FusedSampler(bundle, capture=self.capture)
+        with timer.stage("text_encode"):
+            context, last_token = sampler.encode_prompt(instruction)
+        with timer.stage("vae_encode"):
+            image_latents = sampler.encode_image(work)
+        check_cancel()
+
+        # 3. Fused denoising (eq. 2 and 5) with the cross-attention running sum.
+        with timer.stage("denoise"):
+            out = sampler.sample(
+                context,
+                image_latents,
+                steps=params.steps,
+                image_scale=params.image_scale,
+                text_scale=params.text_scale,
+                beta=params.effective_beta,
+                seed=params.seed,
+                last_token_index=last_token,
+                progress=emit,
+                cancel=cancel,
+            )
+        with timer.stage("vae_decode"):
+            canvas = sampler.decode(out.latents)  # I_sty, [h, w, 3]
+        check_cancel()
+
+        # 4. Localization (eq. 4): M_b at work resolution.
+        emit(ProgressEvent("localize", 0, 1, "locating the edit"))
+        with timer.stage("localize"):
+            rough = rough_mask_from_attention(out.attention, out.last_token_index, (h, w))  # [h, w] bool
+
+        # 5. Refinement (eq. 6): SAM segments of I_sty (of the original for remove), Region-IoU.
+        emit(ProgressEvent("segment", 0, 1, "segmenting"))
+        refiner = MaskRefiner(
+            bundle.sam,
+            points_per_side=params.points_per_side or bundle.sam_points_per_side,
+            points_per_batch=bundle.sam_points_per_batch,
+            min_region_px=params.min_region_px,
+            **self.refiner_thresholds(),
+        )
+        with timer.stage("segment"):
+            target = work if params.action == "remove" else canvas
+            refined = refiner.refine(rough, target, fallback_mask=changed_pixel_mask(canvas, work))
+        warnings += refined.warnings
+        check_cancel()
+
+        # 6. Blending (eq. 7-8): dilate, FFT edge smoother, alpha, full resolution.
+        emit(ProgressEvent("blend", 0, 1, "blending"))
+        with timer.stage("smooth"):
+            smoother = EdgeSmoother.from_params(params, device=bundle.device if bundle.device.type == "cuda" else None)
+            smoothed = smoother(canvas, work, refined.mask)
+        warnings += smoothed.warnings
+        with timer.stage("composite"):
+            compositor = LayerCompositor(edge_alpha=params.edge_alpha)
+            alpha = compositor.alpha_at_work_size(refined.mask, smoothed.mask, params)  # [h, w] float
+            layer, composite, mask = compositor.to_full_resolution(canvas, alpha, image)
+        if not mask.any():
+            warnings.append("no region was edited; the result equals the original")
+        emit(ProgressEvent("blend", 1, 1, "done"))
+
+        timings = dict(timer.timings_ms)
+        timings["total"] = sum(timings.values())
+        return EditResult(
+            composite=composite,
+            layer=layer,
+            mask=mask,
+            canvas=canvas,
+            rough_mask=rough,
+            mask_fraction=float(mask.mean()),
+            timings_ms={k: round(v, 3) for k, v in timings.items()},
+            warnings=warnings,
+            params={
+                **params.to_dict(),
+                "work_size": work_size,
+                "engine": self.name,
+                "meaningful": self.meaningful,
+                "model_ids": dict(bundle.model_ids),
+                "work_hw": [h, w],
+                "capture": self.capture,
+                "segment_index": refined.index,
+                "segment_iou": round(float(refined.iou), 6),
+                "num_segments": refined.num_segments,
+            },
+        )
+
+    def refiner_thresholds(self) -> dict:
+        """SAM automatic-mask thresholds: SAM's defaults, relaxed for random-weight models."""
+        if self.meaningful:
+            return {}
+        return {"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0}

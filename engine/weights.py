@@ -1,0 +1,170 @@
+"""Where the real weights live: a local folder, environment variables, or the Hugging Face cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from engine.errors import WeightsMissingError
+from engine.models import IP2P_ID, MAGICBRUSH_ID, SAM_CHECKPOINT_NAME, SAM_CHECKPOINT_SHA256, SAM_CHECKPOINT_URL
+
+# Components each repository must provide (diffusers layout).
+IP2P_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+MAGICBRUSH_COMPONENTS = ("unet",)
+DOWNLOAD_HINT = "run `zone models download` on a machine with network access (about 7 GB), or set ZONE_MODELS_DIR"
+
+
+def zone_cache_dir() -> Path:
+    """$ZONE_CACHE_DIR, else $XDG_CACHE_HOME/zone, else ~/.cache/zone."""
+    if os.environ.get("ZONE_CACHE_DIR"):
+        return Path(os.environ["ZONE_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "zone"
+
+
+def models_dir() -> Optional[Path]:
+    value = os.environ.get("ZONE_MODELS_DIR")
+    return Path(value).expanduser() if value else None
+
+
+@dataclass(frozen=True)
+class WeightPaths:
+    """Resolved local locations of the three models."""
+
+    ip2p: Path
+    magicbrush: Path
+    sam_checkpoint: Path
+
+
+def _has_components(folder: Path, components: tuple[str, ...]) -> bool:
+    return folder.is_dir() and all((folder / c).is_dir() and any((folder / c).iterdir()) for c in components)
+
+
+def _hf_cached_snapshot(repo_id: str, components: tuple[str, ...]) -> Optional[Path]:
+    """The cached snapshot folder of `repo_id` if it holds every component, without touching the network."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # noqa: BLE001 - any failure means "not cached"
+        return None
+    return path if _has_components(path, components) else None
+
+
+def _hf_cache_location() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # noqa: BLE001
+        return "~/.cache/huggingface/hub"
+
+
+def resolve_repo(repo_id: str, env_var: str, folder_name: str, components: tuple[str, ...]) -> tuple[Optional[Path], list[str]]:
+    """Finds one diffusers repository locally; returns (path or None, places looked)."""
+    looked: list[str] = []
+    explicit = os.environ.get(env_var)
+    if explicit:
+        looked.append(f"${env_var}={explicit}")
+        if _has_components(Path(explicit).expanduser(), components):
+            return Path(explicit).expanduser(), looked
+    root = models_dir()
+    if root is not None:
+        looked.append(str(root / folder_name))
+        if _has_components(root / folder_name, components):
+            return root / folder_name, looked
+    looked.append(f"Hugging Face cache {_hf_cache_location()}")
+    return _hf_cached_snapshot(repo_id, components), looked
+
+
+def resolve_sam_checkpoint() -> tuple[Optional[Path], list[str]]:
+    """Finds the SAM ViT-H checkpoint: $ZONE_SAM_CHECKPOINT, $ZONE_MODELS_DIR, the zone cache, torch hub."""
+    candidates: list[Path] = []
+    if os.environ.get("ZONE_SAM_CHECKPOINT"):
+        candidates.append(Path(os.environ["ZONE_SAM_CHECKPOINT"]).expanduser())
+    if models_dir() is not None:
+        candidates.append(models_dir() / SAM_CHECKPOINT_NAME)
+    candidates.append(zone_cache_dir() / SAM_CHECKPOINT_NAME)
+    torch_home = os.environ.get("TORCH_HOME") or str(Path.home() / ".cache" / "torch")
+    candidates.append(Path(torch_home) / "hub" / "checkpoints" / SAM_CHECKPOINT_NAME)
+    for c in candidates:
+        if c.is_file() and c.stat().st_size > 0:
+            return c, [str(p) for p in candidates]
+    return None, [str(p) for p in candidates]
+
+
+def resolve_weights() -> WeightPaths:
+    """All three models, or one `WeightsMissingError` naming what is missing, where we looked and how to get it."""
+    ip2p, looked_ip2p = resolve_repo(IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS)
+    mb, looked_mb = resolve_repo(MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS)
+    sam, looked_sam = resolve_sam_checkpoint()
+    missing = []
+    if ip2p is None:
+        missing.append(f"{IP2P_ID} (looked in {', '.join(looked_ip2p)})")
+    if mb is None:
+        missing.append(f"{MAGICBRUSH_ID} (looked in {', '.join(looked_mb)})")
+    if sam is None:
+        missing.append(f"SAM ViT-H {SAM_CHECKPOINT_NAME} (looked in {', '.join(looked_sam)})")
+    if missing:
+        raise WeightsMissingError(f"model weights missing: {'; '.join(missing)}; {DOWNLOAD_HINT}")
+    return WeightPaths(ip2p=ip2p, magicbrush=mb, sam_checkpoint=sam)
+
+
+def weights_status() -> dict[str, Optional[str]]:
+    """Which models are present locally (for `zone models status`)."""
+    ip2p, _ = resolve_repo(IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS)
+    mb, _ = resolve_repo(MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS)
+    sam, _ = resolve_sam_checkpoint()
+    return {IP2P_ID: str(ip2p) if ip2p else None, MAGICBRUSH_ID: str(mb) if mb else None, "sam_vit_h": str(sam) if sam else None}
+
+
+def _pick_weight_files(files: list[str], components: tuple[str, ...]) -> list[str]:
+    """Config files of each component, and one weight file each (safetensors preferred, no EMA/fp16 duplicates)."""
+    chosen = [f for f in files if f == "model_index.json"]
+    for comp in components:
+        inside = [f for f in files if f.startswith(comp + "/")]
+        chosen += [f for f in inside if not f.endswith((".bin", ".safetensors", ".ckpt", ".msgpack", ".h5", ".onnx", ".pb"))]
+        weights = [f for f in inside if f.endswith((".safetensors", ".bin")) and ".fp16." not in f and "ema" not in f]
+        weights.sort(key=lambda f: (not f.endswith(".safetensors"), len(f)))
+        chosen += weights[:1]
+    return chosen
+
+
+def download_all(progress: bool = True) -> WeightPaths:
+    """Downloads everything into the standard caches (Hugging Face cache, zone cache for SAM)."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    api = HfApi()
+    for repo_id, comps in ((IP2P_ID, IP2P_COMPONENTS), (MAGICBRUSH_ID, MAGICBRUSH_COMPONENTS)):
+        for filename in _pick_weight_files(api.list_repo_files(repo_id), comps):
+            hf_hub_download(repo_id, filename)
+    target = zone_cache_dir() / SAM_CHECKPOINT_NAME
+    if not target.is_file():
+        download_url(SAM_CHECKPOINT_URL, target, SAM_CHECKPOINT_SHA256, progress=progress)
+    return resolve_weights()
+
+
+def download_url(url: str, target: Path, sha256: Optional[str], progress: bool = True) -> Path:
+    """Streams `url` to `target` atomically with a progress bar, verifying the SHA-256 when given."""
+    import urllib.request
+
+    from tqdm import tqdm
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url) as resp, open(partial, "wb") as out:  # noqa: S310 - fixed https URL
+        total = int(resp.headers.get("Content-Length") or 0)
+        with tqdm(total=total, unit="B", unit_scale=True, desc=target.name, disable=not progress) as bar:
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
+    if sha256 and digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        raise WeightsMissingError(f"downloaded {target.name} has the wrong SHA-256; try `zone models download` again")
+    os.replace(partial, target)
+    return target

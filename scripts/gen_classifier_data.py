@@ -1,0 +1,257 @@
+"""Generate the classifier's templated train and held-out JSONL files (deterministic).
+
+Usage: python scripts/gen_classifier_data.py [--out agent/data] [--seed 7]
+
+Templates, fillers and wrappers are each split by a stable hash: one in five goes to the held-out
+side only, so held-out utterances use phrasings (templates), objects and wrappers never seen in
+training. Writes `classifier_train.jsonl` and `classifier_heldout.jsonl`, one
+`{"text", "intent", "action", "family"}` object per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import classifier_templates as T  # noqa: E402
+
+HELD_OUT_MOD = 5
+EDIT_COUNTS = {"train": 2600, "heldout": 700}      # per action
+INTENT_COUNTS = {"train": 420, "heldout": 120}      # per non-edit intent
+UNKNOWN_COUNTS = {"train": 900, "heldout": 200}
+NON_IMPERATIVE = ("{", "i ", "i'd", "what", "there", "it ", "could", "can ", "is ", "no ", "the ")
+KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
+
+
+def is_held_out(key: str) -> bool:
+    """Return whether a template, filler or wrapper belongs to the held-out side.
+
+    Args:
+        key: the string that is split (its CRC32 decides, so the split is stable).
+    """
+    return zlib.crc32(key.encode("utf-8")) % HELD_OUT_MOD == 0
+
+
+def split_list(items: list[str], side: str) -> list[str]:
+    """Return the items of one side of the split (all items if that side would be empty).
+
+    Args:
+        items: strings to split.
+        side: "train" or "heldout".
+    """
+    chosen = [x for x in items if is_held_out(x) == (side == "heldout")]
+    return chosen or list(items)
+
+
+def add_typo(text: str, rng: random.Random) -> str:
+    """Return text with one realistic typo (swap, drop, double or neighbour key) in a long word.
+
+    Args:
+        text: the utterance.
+        rng: the random source.
+    """
+    words = text.split(" ")
+    long_idx = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not long_idx:
+        return text
+    i = rng.choice(long_idx)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    elif kind == 1:
+        w = w[:j] + w[j + 1:]
+    elif kind == 2:
+        w = w[:j] + w[j] + w[j:]
+    else:
+        w = w[:j] + rng.choice(KEYBOARD) + w[j + 1:]
+    words[i] = w
+    return " ".join(words)
+
+
+def fill(template: str, fillers: dict[str, list[str]], rng: random.Random) -> str:
+    """Return the template with every {slot} replaced by a random filler of that slot.
+
+    Args:
+        template: a template string from classifier_templates.
+        fillers: slot name -> candidate strings.
+        rng: the random source.
+    """
+    text = re.sub(r"\{(\w+)\}", lambda m: rng.choice(fillers[m.group(1)]), template)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def style(text: str, rng: random.Random) -> str:
+    """Return text in a random casing (lower, sentence or capitalised words).
+
+    Args:
+        text: the utterance.
+        rng: the random source.
+    """
+    r = rng.random()
+    if r < 0.3:
+        return text[:1].upper() + text[1:]
+    if r < 0.35:
+        return text.upper()
+    return text
+
+
+class Generator:
+    """Produces utterances for one side of the split from the templates module."""
+
+    def __init__(self, side: str, seed: int):
+        """Create a generator.
+
+        Args:
+            side: "train" or "heldout".
+            seed: random seed (the side is mixed into it).
+        """
+        self.side = side
+        self.rng = random.Random(f"{seed}-{side}")
+        self.fillers = {k: split_list(v, side) for k, v in T.FILLERS.items()}
+        self.fillers["n"] = [str(i) for i in range(1, 30)]
+        self.prefixes = split_list(T.PREFIXES, side)
+        self.suffixes = split_list(T.SUFFIXES, side)
+        self.forum = split_list(T.FORUM_WRAPPERS, side)
+        self.simple_prefixes = split_list(T.SIMPLE_PREFIXES, side)
+        self.simple_suffixes = split_list(T.SIMPLE_SUFFIXES, side)
+
+    def random_id(self) -> str:
+        """Return a random hexadecimal version id of 4 to 12 characters."""
+        n = self.rng.randrange(4, 13)
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
+
+    def edit(self, template: str) -> str:
+        """Return one edit utterance from a template, with wrappers and maybe a typo.
+
+        Args:
+            template: an edit template.
+        """
+        rng = self.rng
+        text = fill(template, self.fillers, rng)
+        if not template.startswith(NON_IMPERATIVE):
+            text = rng.choice(self.prefixes) + text
+        text = text + rng.choice(self.suffixes)
+        if rng.random() < 0.15:
+            text = add_typo(text, rng)
+        if rng.random() < 0.1:
+            text = add_typo(text, rng)
+        text = style(text, rng)
+        if rng.random() < 0.12:
+            text = rng.choice(self.forum).replace("{u}", text)
+        return text
+
+    def command(self, template: str) -> str:
+        """Return one non-edit utterance from a template, with light wrappers and maybe a typo.
+
+        Args:
+            template: a non-edit template.
+        """
+        rng = self.rng
+        fillers = dict(self.fillers, id=[self.random_id()])
+        text = fill(template, fillers, rng)
+        if len(text.split()) > 1 and not template.startswith(NON_IMPERATIVE):
+            text = rng.choice(self.simple_prefixes) + text
+        text = text + rng.choice(self.simple_suffixes)
+        if rng.random() < 0.12:
+            text = add_typo(text, rng)
+        return style(text, rng)
+
+    def nonsense(self) -> str:
+        """Return a keyboard mash, word salad, digits or symbols."""
+        rng = self.rng
+        kind = rng.randrange(4)
+        if kind == 0:
+            return "".join(rng.choice(KEYBOARD) for _ in range(rng.randrange(3, 15)))
+        if kind == 1:
+            return " ".join(rng.choice(T.NONSENSE_WORDS) for _ in range(rng.randrange(1, 6)))
+        if kind == 2:
+            return " ".join(str(rng.randrange(10 ** rng.randrange(1, 6))) for _ in range(rng.randrange(1, 4)))
+        return "".join(rng.choice("!?.,;:-_*#@$%&()[]") for _ in range(rng.randrange(1, 8)))
+
+    def unknown(self) -> str:
+        """Return one utterance that is not a command (chit-chat, foreign, nonsense)."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.45:
+            text = rng.choice(split_list(T.UNKNOWN, self.side))
+            return style(text + rng.choice(self.simple_suffixes), rng)
+        if r < 0.7:
+            return rng.choice(split_list(T.FOREIGN, self.side))
+        return self.nonsense()
+
+
+def generate(side: str, seed: int) -> list[dict]:
+    """Return the deduplicated labelled rows of one side of the split.
+
+    Args:
+        side: "train" or "heldout".
+        seed: random seed.
+    """
+    gen = Generator(side, seed)
+    rows: dict[str, dict] = {}
+
+    def emit(text: str, intent: str, action: str | None, family: str, budget: int) -> None:
+        key = text.strip().lower()
+        if key and key not in rows and len(rows) < budget:
+            rows[key] = {"text": text, "intent": intent, "action": action, "family": family}
+
+    total = 0
+    for action, templates in (("remove", T.REMOVE), ("add", T.ADD), ("change", T.CHANGE)):
+        mine = split_list(templates, side)
+        total += EDIT_COUNTS[side]
+        for _ in range(EDIT_COUNTS[side] * 3):
+            template = gen.rng.choice(mine)
+            emit(gen.edit(template), "edit", action, template, total)
+    for intent, templates in T.INTENT_TEMPLATES.items():
+        mine = split_list(templates, side)
+        total += INTENT_COUNTS[side]
+        for _ in range(INTENT_COUNTS[side] * 6):
+            template = gen.rng.choice(mine)
+            emit(gen.command(template), intent, None, template, total)
+    total += UNKNOWN_COUNTS[side]
+    for _ in range(UNKNOWN_COUNTS[side] * 4):
+        emit(gen.unknown(), "unknown", None, "unknown", total)
+    return list(rows.values())
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """Write rows as JSON lines (UTF-8, keys in a fixed order).
+
+    Args:
+        path: destination file.
+        rows: the labelled rows.
+    """
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate both files; print their sizes per label."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "agent" / "data"))
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for side in ("train", "heldout"):
+        rows = generate(side, args.seed)
+        write_jsonl(out / f"classifier_{side}.jsonl", rows)
+        counts: dict[str, int] = {}
+        for row in rows:
+            label = row["action"] or row["intent"]
+            counts[label] = counts.get(label, 0) + 1
+        print(side, len(rows), dict(sorted(counts.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Errors the storage package raises for users: each carries a one-line message."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class: an error whose message is a complete one-line explanation for the user."""
+
+
+class NotFoundError(StorageError):
+    """A session, version, branch or file that was asked for does not exist."""
+
+
+class CorruptBlobError(StorageError):
+    """A stored blob no longer matches its SHA-256 address (or cannot be decoded)."""
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer Zone whose schema this program does not know."""
+
+
+class DatabaseError(StorageError):
+    """The database cannot be opened or used (not a database, locked, unreachable, ...)."""
+
+
+class InvalidOperationError(StorageError):
+    """The operation makes no sense in the current state (nothing to undo, branch exists, ...)."""

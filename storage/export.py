@@ -1,0 +1,118 @@
+"""Writing exports atomically: PNG, JPEG, mask PNG and layered OpenRaster (.ora) files."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from storage.blobs import encode_png
+from storage.errors import StorageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ora")
+ORA_MIMETYPE = b"image/openraster"
+THUMB_MAX = 256
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary file and a rename: all or nothing.
+
+    Raises:
+        StorageError: the folder is missing or not writable, or the disk is full.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise StorageError(f"cannot write {path}: it is a directory")
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
+
+
+def check_suffix(path: Path, allowed: tuple[str, ...] = IMAGE_SUFFIXES) -> str:
+    """Return the lower-case suffix of `path`, or raise StorageError if it is not `allowed`."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise StorageError(f"cannot export to {path}: use one of {', '.join(allowed)}")
+    return suffix
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
+    """Encode an RGB image as a JPEG (4:4:4, the given quality)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, subsampling=0)
+    return buf.getvalue()
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """Encode a bool mask as an 8-bit grey PNG (0 and 255), the form every editor opens."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8) * 255).save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def _thumbnail_png(rgb: np.ndarray) -> bytes:
+    """Return a PNG thumbnail of at most THUMB_MAX pixels a side."""
+    from PIL import Image
+
+    img = Image.fromarray(rgb)
+    img.thumbnail((THUMB_MAX, THUMB_MAX))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def build_ora(original: np.ndarray, layers: list[tuple[str, np.ndarray]], composite: np.ndarray,
+              original_name: str = "original") -> bytes:
+    """Return an OpenRaster archive: the original at the bottom, one RGBA layer per edit above.
+
+    Args:
+        original: [H, W, 3] uint8, the bottom layer.
+        layers: (name, [H, W, 4] uint8) pairs, bottom-most first.
+        composite: [H, W, 3] uint8, stored as mergedimage.png.
+        original_name: the bottom layer's name.
+    """
+    h, w = original.shape[:2]
+    entries = [(original_name, "data/layer000.png", encode_png(original))]
+    for i, (name, rgba) in enumerate(layers, start=1):
+        entries.append((name, f"data/layer{i:03d}.png", encode_png(rgba)))
+    stack = [f'<?xml version="1.0" encoding="UTF-8"?>',
+             f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72">',
+             '<stack>']
+    for name, src, _ in reversed(entries):  # stack.xml lists the top layer first
+        stack.append(f'<layer name={quoteattr(name)} src="{src}" x="0" y="0" opacity="1.000" '
+                     'visibility="visible" composite-op="svg:src-over"/>')
+    stack += ["</stack>", "</image>", ""]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), ORA_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("stack.xml", "\n".join(stack).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+        for _, src, data in entries:
+            zf.writestr(src, data, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("mergedimage.png", encode_png(composite), compress_type=zipfile.ZIP_STORED)
+        zf.writestr("Thumbnails/thumbnail.png", _thumbnail_png(composite), compress_type=zipfile.ZIP_STORED)
+    return buf.getvalue()

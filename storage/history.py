@@ -1,0 +1,368 @@
+"""The history store: sessions of versions (one RGBA layer each) with HEAD, branches, undo and redo."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from storage import refs
+from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
+from storage.config import default_db_url
+from storage.db import WRITE_OPTION, one_line, open_engine
+from storage.errors import DatabaseError, InvalidOperationError, NotFoundError, StorageError
+from storage.models import BranchRow, MessageRow, SessionRow, VersionRow
+from storage.rendering import RenderMixin
+from storage.types import BranchInfo, MessageInfo, SessionInfo, VersionInfo, as_utc
+
+DEFAULT_BRANCH = "main"
+AUTO_BRANCH_PREFIX = "branch-"
+
+
+def new_id() -> str:
+    """Return a fresh 32-hex-digit id."""
+    return uuid.uuid4().hex
+
+
+def _jsonable(value: Any) -> Any:
+    """Return `value` as plain JSON data (numpy scalars and arrays become numbers and lists)."""
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        if isinstance(obj, Path):
+            return str(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON-serializable")
+
+    try:
+        return json.loads(json.dumps(value if value is not None else {}, default=default))
+    except (TypeError, ValueError) as exc:
+        raise InvalidOperationError(f"parameters cannot be stored: {exc}") from None
+
+
+class HistoryStore(RenderMixin):
+    """Versioned layer history in an SQL database (SQLite or PostgreSQL).
+
+    Args:
+        url: an SQLAlchemy URL or a file path; None uses `$ZONE_DB`, else SQLite in the XDG
+            data folder. The schema is upgraded to the newest revision on open.
+        create: when False, a missing SQLite file raises NotFoundError instead of being created.
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = default_db_url(url)
+        self._engine = open_engine(self.url, create=create)
+        self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "HistoryStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        """A read-only transaction (a consistent snapshot; never takes the write lock)."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as db:
+                yield db
+        except sa_exc.DBAPIError as exc:
+            raise DatabaseError(f"database error: {one_line(exc)}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction: committed at the end of the block, rolled back on any error."""
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as db, db.begin():
+                yield db
+        except sa_exc.DBAPIError as exc:
+            raise DatabaseError(f"database error: {one_line(exc)}") from None
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def create_session(self, image: np.ndarray, *, name: str, source_path: str | None = None) -> SessionInfo:
+        """Create a session from an RGB image; its root version is the original, on branch main.
+
+        Args:
+            image: [H, W, 3] uint8 at full resolution.
+            name: a label for people (usually the file name).
+            source_path: where the photo came from, if anywhere.
+        """
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or 0 in image.shape:
+            raise InvalidOperationError(f"a session needs an [H, W, 3] uint8 image, got {image.shape} {image.dtype}")
+        data = encode_png(image)
+        sid, vid = new_id(), new_id()
+        with self._write() as db:
+            sha = put_blob(db, data, "original")
+            session = SessionRow(id=sid, name=name, source_path=source_path, width=image.shape[1],
+                                 height=image.shape[0], original_blob=sha)
+            db.add(session)
+            db.flush()
+            db.add(VersionRow(id=vid, session_id=sid, parent_id=None, instruction="", action=None,
+                              params={}, timings={}, depth=0))
+            db.flush()
+            db.add(BranchRow(session_id=sid, name=DEFAULT_BRANCH, version_id=vid))
+            session.head_version_id, session.head_branch = vid, DEFAULT_BRANCH
+            db.flush()
+            return self._session_info(session)
+
+    def get_session(self, ref: str) -> SessionInfo:
+        """Return the session whose id, unique id prefix or unique name is `ref`."""
+        with self._read() as db:
+            return self._session_info(refs.find_session(db, ref))
+
+    def list_sessions(self) -> list[SessionInfo]:
+        """Return every session, oldest first."""
+        with self._read() as db:
+            rows = db.execute(select(SessionRow).order_by(SessionRow.created_at, SessionRow.id)).scalars()
+            return [self._session_info(r) for r in rows]
+
+    def version_counts(self) -> dict[str, int]:
+        """Return {session id: number of versions, the root included}."""
+        with self._read() as db:
+            q = select(VersionRow.session_id, func.count()).group_by(VersionRow.session_id)
+            return {sid: int(n) for sid, n in db.execute(q).all()}
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session, its versions, branches, messages and every blob only it used."""
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            shas = {session.original_blob}
+            for layer, mask in db.execute(
+                select(VersionRow.layer_blob, VersionRow.mask_blob).where(VersionRow.session_id == session.id)
+            ).all():
+                shas.update((layer, mask))
+            shas.update(self._cached_blobs(db, session.id))
+            session.head_version_id = None
+            db.flush()
+            db.execute(delete(SessionRow).where(SessionRow.id == session.id))
+            db.expunge_all()
+            delete_unreferenced(db, shas)
+
+    # -- moving HEAD ----------------------------------------------------------------------------
+
+    def head(self, session_id: str) -> VersionInfo:
+        """Return the version HEAD points at."""
+        return self.resolve(session_id, "HEAD")
+
+    def resolve(self, session_id: str, ref: str | None = "HEAD") -> VersionInfo:
+        """Return the version a ref (HEAD, branch, id or prefix, optional ~N) names."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            return self._version_info(db, session, refs.resolve(db, session, ref))
+
+    def commit(self, session_id: str, *, layer: np.ndarray, mask: np.ndarray, instruction: str,
+               action: str | None, params: dict | None = None, timings_ms: dict | None = None,
+               parent: str | None = None) -> VersionInfo:
+        """Record one edit as a new version and move HEAD to it, atomically.
+
+        The new version's parent is `parent` (a ref) or HEAD. If a branch points at the parent
+        it moves to the new version (HEAD's own branch first); otherwise a new branch named
+        `branch-N` is created there, so no line of history is ever left without a name.
+
+        Args:
+            layer: [H, W, 4] uint8 RGBA at the session's resolution (alpha 0 = unchanged).
+            mask: [H, W] bool, the edited region.
+            instruction: what the user asked for.
+            action: "add", "remove", "change" or None.
+            params: JSON-able engine parameters (seed, steps, scales, beta, engine, model ids).
+            timings_ms: per-stage timings in milliseconds.
+            parent: the ref to commit on; None is HEAD.
+        """
+        info = self.get_session(session_id)
+        layer, mask = np.asarray(layer), np.asarray(mask)
+        if layer.shape != (info.height, info.width, 4) or layer.dtype != np.uint8:
+            raise InvalidOperationError(
+                f"the layer must be [{info.height}, {info.width}, 4] uint8, got {list(layer.shape)} {layer.dtype}")
+        if mask.shape != (info.height, info.width):
+            raise InvalidOperationError(f"the mask must be [{info.height}, {info.width}], got {list(mask.shape)}")
+        layer_png, mask_png = encode_png(layer), encode_png(mask.astype(bool))
+        params_json, timings_json = _jsonable(params), _jsonable(timings_ms)
+        with self._write() as db:
+            session = refs.lock_session(db, info.id)
+            base = refs.resolve(db, session, parent)
+            version = VersionRow(
+                id=new_id(), session_id=session.id, parent_id=base.id, instruction=instruction or "",
+                action=action, params=params_json, timings=timings_json,
+                layer_blob=put_blob(db, layer_png, "layer"), mask_blob=put_blob(db, mask_png, "mask"),
+                depth=base.depth + 1,
+            )
+            db.add(version)
+            db.flush()
+            base.redo_child_id = version.id
+            tips = refs.branches_at(db, base.id)
+            prefer = session.head_branch if base.id == session.head_version_id else None
+            branch = next((b for b in tips if b.name == prefer), tips[0] if tips else None)
+            if branch is None:
+                branch = BranchRow(session_id=session.id, name=self._auto_branch_name(db, session.id),
+                                   version_id=version.id)
+                db.add(branch)
+            branch.version_id = version.id
+            session.head_version_id, session.head_branch = version.id, branch.name
+            db.flush()
+            return self._version_info(db, session, version)
+
+    def undo(self, session_id: str) -> VersionInfo:
+        """Move HEAD to its parent (nothing is deleted; `redo` comes back along this line)."""
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            head = refs.get_version(db, session.head_version_id)
+            if head.parent_id is None:
+                raise InvalidOperationError("nothing to undo: HEAD is the original")
+            parent = refs.get_version(db, head.parent_id)
+            parent.redo_child_id = head.id
+            return self._move_head(db, session, parent, prefer=session.head_branch)
+
+    def redo(self, session_id: str) -> VersionInfo:
+        """Move HEAD forward to the child it last came back from (or was last committed on)."""
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            head = refs.get_version(db, session.head_version_id)
+            if head.redo_child_id is None:
+                raise InvalidOperationError("nothing to redo: HEAD has no later version")
+            child = refs.get_version(db, head.redo_child_id)
+            return self._move_head(db, session, child, prefer=session.head_branch)
+
+    def undo_all(self, session_id: str) -> VersionInfo:
+        """Move HEAD to the original; `redo` then replays the whole line one version at a time."""
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            path = refs.ancestor_path(db, session.head_version_id)
+            for up, down in zip(path, path[1:]):
+                refs.get_version(db, up.id).redo_child_id = down.id
+            root = refs.get_version(db, path[0].id)
+            return self._move_head(db, session, root, prefer=session.head_branch)
+
+    def checkout(self, session_id: str, ref: str) -> VersionInfo:
+        """Move HEAD to a version or a branch (attached to the branch when `ref` names one)."""
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            target = refs.resolve(db, session, ref)
+            is_branch = db.get(BranchRow, (session.id, ref.strip())) is not None
+            return self._move_head(db, session, target, prefer=ref.strip() if is_branch else None)
+
+    def branch(self, session_id: str, name: str, at: str | None = None) -> BranchInfo:
+        """Create branch `name` at `at` (a ref), or at HEAD and attach HEAD to it when `at` is None."""
+        refs.check_branch_name(name)
+        with self._write() as db:
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            if db.get(BranchRow, (session.id, name)) is not None:
+                raise InvalidOperationError(f"branch {name!r} already exists")
+            target = refs.resolve(db, session, at)
+            db.add(BranchRow(session_id=session.id, name=name, version_id=target.id))
+            if at is None:
+                session.head_branch = name
+            db.flush()
+            return BranchInfo(name=name, version_id=target.id)
+
+    def _move_head(self, db: Session, session: SessionRow, target: VersionRow,
+                   prefer: Optional[str]) -> VersionInfo:
+        """Point HEAD at `target`, attached to a branch there if there is one."""
+        session.head_version_id = target.id
+        session.head_branch = refs.pick_branch(db, target.id, prefer)
+        db.flush()
+        return self._version_info(db, session, target)
+
+    @staticmethod
+    def _auto_branch_name(db: Session, session_id: str) -> str:
+        """Return the first free name branch-1, branch-2, ..."""
+        names = set(db.execute(select(BranchRow.name).where(
+            BranchRow.session_id == session_id, BranchRow.name.like(f"{AUTO_BRANCH_PREFIX}%"))).scalars())
+        n = 1
+        while f"{AUTO_BRANCH_PREFIX}{n}" in names:
+            n += 1
+        return f"{AUTO_BRANCH_PREFIX}{n}"
+
+    # -- reading history ------------------------------------------------------------------------
+
+    def log(self, session_id: str, ref: str = "HEAD") -> list[VersionInfo]:
+        """Return the versions from the root (the original) down to `ref`."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            target = refs.resolve(db, session, ref)
+            ids = [step.id for step in refs.ancestor_path(db, target.id)]
+            rows = {r.id: r for r in db.execute(select(VersionRow).where(VersionRow.id.in_(ids))).scalars()}
+            names = refs.branch_names(db, session.id)
+            return [self._to_info(rows[i], names, session.head_version_id) for i in ids]
+
+    def tree(self, session_id: str) -> list[VersionInfo]:
+        """Return every version of the session, parents before children (by depth, then time)."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            q = select(VersionRow).where(VersionRow.session_id == session.id)
+            rows = db.execute(q.order_by(VersionRow.depth, VersionRow.created_at, VersionRow.id)).scalars()
+            names = refs.branch_names(db, session.id)
+            return [self._to_info(r, names, session.head_version_id) for r in rows]
+
+    def branches(self, session_id: str) -> list[BranchInfo]:
+        """Return the session's branches, oldest first."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            q = select(BranchRow).where(BranchRow.session_id == session.id)
+            rows = db.execute(q.order_by(BranchRow.created_at, BranchRow.name)).scalars()
+            return [BranchInfo(name=b.name, version_id=b.version_id) for b in rows]
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def add_message(self, session_id: str, role: str, text: str, version_id: str | None = None,
+                    meta: dict | None = None) -> MessageInfo:
+        """Store one dialogue message (`role` e.g. "user" or "assistant") with its version."""
+        with self._write() as db:
+            session = refs.find_session(db, session_id)
+            if version_id is not None:
+                version_id = refs.resolve(db, session, version_id).id
+            row = MessageRow(session_id=session.id, version_id=version_id, role=role, text=text,
+                             meta=_jsonable(meta) if meta is not None else None)
+            db.add(row)
+            db.flush()
+            return self._message_info(row)
+
+    def messages(self, session_id: str) -> list[MessageInfo]:
+        """Return the session's messages in the order they were added."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            q = select(MessageRow).where(MessageRow.session_id == session.id).order_by(MessageRow.id)
+            return [self._message_info(r) for r in db.execute(q).scalars()]
+
+    # -- conversions ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _session_info(row: SessionRow) -> SessionInfo:
+        return SessionInfo(id=row.id, name=row.name, source_path=row.source_path, width=row.width,
+                           height=row.height, created_at=as_utc(row.created_at),
+                           head_version_id=row.head_version_id, head_branch=row.head_branch)
+
+    @staticmethod
+    def _to_info(row: VersionRow, names: dict[str, list[str]], head_id: str) -> VersionInfo:
+        return VersionInfo(id=row.id, session_id=row.session_id, parent_id=row.parent_id,
+                           instruction=row.instruction, action=row.action, params=dict(row.params or {}),
+                           timings_ms=dict(row.timings or {}), created_at=as_utc(row.created_at),
+                           branches=list(names.get(row.id, [])), is_head=row.id == head_id, depth=row.depth)
+
+    def _version_info(self, db: Session, session: SessionRow, row: VersionRow) -> VersionInfo:
+        names = {row.id: [b.name for b in refs.branches_at(db, row.id)]}
+        return self._to_info(row, names, session.head_version_id)
+
+    @staticmethod
+    def _message_info(row: MessageRow) -> MessageInfo:
+        return MessageInfo(id=row.id, role=row.role, text=row.text, version_id=row.version_id,
+                           created_at=as_utc(row.created_at), meta=row.meta)
+
+
+__all__ = ["HistoryStore", "StorageError", "NotFoundError"]

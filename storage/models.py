@@ -1,0 +1,154 @@
+"""SQLAlchemy 2.0 table models of the history: blobs, sessions, versions, branches, messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LEN = 32  # uuid4().hex
+SHA_LEN = 64  # hex SHA-256
+
+
+def utc_now() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention Alembic migrations rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Blob(Base):
+    """Content-addressed bytes (PNG images, layers, masks, cached renders)."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(SHA_LEN), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SessionRow(Base):
+    """One photo being edited: its original, its HEAD and (through versions) its history."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source_path: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    original_blob: Mapped[str] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="RESTRICT"), index=True
+    )
+    head_version_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL", use_alter=True), nullable=True
+    )
+    head_branch: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class VersionRow(Base):
+    """One state of a session: the parent's state plus one RGBA layer (none for the root)."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        Index("ix_versions_session_id_parent_id", "session_id", "parent_id"),
+        Index("ix_versions_session_id_id", "session_id", "id"),  # id-prefix lookups
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    parent_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    instruction: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    layer_blob: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    mask_blob: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    redo_child_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL"), nullable=True
+    )
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    parent: Mapped[Optional["VersionRow"]] = relationship(
+        remote_side=[id], foreign_keys=[parent_id], lazy="raise"
+    )
+
+
+class BranchRow(Base):
+    """A movable name pointing at a version of a session."""
+
+    __tablename__ = "branches"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class MessageRow(Base):
+    """One dialogue message of a session, with the version it produced (if any)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RenderCacheRow(Base):
+    """The composite of a version, cached as a blob (verified by its SHA-256 on read)."""
+
+    __tablename__ = "render_cache"
+
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    blob: Mapped[str] = mapped_column(ForeignKey("blobs.sha256", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

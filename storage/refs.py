@@ -1,0 +1,173 @@
+"""Finding sessions and versions: refs (HEAD, branch, id prefix, ~N) and ancestor paths."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import InvalidOperationError, NotFoundError
+from storage.models import BranchRow, RenderCacheRow, SessionRow, VersionRow
+
+HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
+SUFFIX = re.compile(r"^(?P<base>.+?)(?P<ops>(?:~\d*|\^)*)$")
+BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+
+
+def _by_prefix(db: Session, model, prefix: str, session_id: Optional[str] = None) -> list:
+    """Return up to two rows of `model` whose hex id starts with `prefix` (an index range scan)."""
+    q = select(model).where(model.id >= prefix, model.id < prefix + "g")
+    if session_id is not None:
+        q = q.where(model.session_id == session_id)
+    return list(db.execute(q.limit(2)).scalars())
+
+
+def find_session(db: Session, ref: str) -> SessionRow:
+    """Return the session whose id, unique id prefix (>= 4 hex digits) or unique name is `ref`.
+
+    Raises:
+        NotFoundError: nothing matches; InvalidOperationError: the prefix or name is ambiguous.
+    """
+    ref = (ref or "").strip()
+    if not ref:
+        raise NotFoundError("no session given")
+    row = db.get(SessionRow, ref)
+    if row is not None:
+        return row
+    if HEX_PREFIX.match(ref.lower()):
+        rows = _by_prefix(db, SessionRow, ref.lower())
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise InvalidOperationError(f"session prefix {ref!r} is ambiguous; type more of the id")
+    rows = list(db.execute(select(SessionRow).where(SessionRow.name == ref).limit(2)).scalars())
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        raise InvalidOperationError(f"several sessions are named {ref!r}; use the id (see `zone sessions`)")
+    raise NotFoundError(f"no session matches {ref!r} (see `zone sessions`)")
+
+
+def lock_session(db: Session, session_id: str) -> SessionRow:
+    """Return the session row, locked for update where the database supports it."""
+    row = db.execute(
+        select(SessionRow).where(SessionRow.id == session_id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"no session {session_id!r}")
+    return row
+
+
+def get_version(db: Session, version_id: str) -> VersionRow:
+    """Return a version row by exact id (NotFoundError when it is gone)."""
+    row = db.get(VersionRow, version_id)
+    if row is None:
+        raise NotFoundError(f"no version {version_id!r}")
+    return row
+
+
+def resolve(db: Session, session: SessionRow, ref: Optional[str]) -> VersionRow:
+    """Return the version `ref` names in `session`.
+
+    Args:
+        ref: "HEAD", a branch name, a version id or unique prefix (>= 4 hex digits), any of them
+            followed by `~N` (N parents back) or `^` (one back); None means HEAD.
+    """
+    ref = "HEAD" if ref is None else ref.strip()
+    match = SUFFIX.match(ref)
+    if not match:
+        raise NotFoundError(f"no version {ref!r}")
+    base, ops = match.group("base"), match.group("ops")
+    if base == "HEAD":
+        version = get_version(db, session.head_version_id)
+    else:
+        version = _resolve_name(db, session, base)
+    for op in re.findall(r"~\d*|\^", ops):
+        steps = 1 if op in ("^", "~") else int(op[1:])
+        for _ in range(steps):
+            if version.parent_id is None:
+                raise NotFoundError(f"{ref!r} goes back past the original")
+            version = get_version(db, version.parent_id)
+    return version
+
+
+def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
+    """Resolve a branch name, a full version id or a unique id prefix."""
+    branch = db.get(BranchRow, (session.id, name))
+    if branch is not None:
+        return get_version(db, branch.version_id)
+    row = db.get(VersionRow, name)
+    if row is not None and row.session_id == session.id:
+        return row
+    if HEX_PREFIX.match(name.lower()):
+        rows = _by_prefix(db, VersionRow, name.lower(), session.id)
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise InvalidOperationError(f"version prefix {name!r} is ambiguous; type more of the id")
+    raise NotFoundError(f"no version or branch {name!r} in session {session.id[:8]}")
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One version on a path from the root, with its layer blob and cached render (if any)."""
+
+    id: str
+    parent_id: Optional[str]
+    depth: int
+    layer_blob: Optional[str]
+    cached_blob: Optional[str]
+
+
+def ancestor_path(db: Session, version_id: str) -> list[PathStep]:
+    """Return the versions from the root down to `version_id` (one recursive query)."""
+    v = VersionRow
+    anc = (
+        select(v.id, v.parent_id, v.depth, v.layer_blob)
+        .where(v.id == version_id)
+        .cte("anc", recursive=True)
+    )
+    anc = anc.union_all(
+        select(v.id, v.parent_id, v.depth, v.layer_blob).join(anc, v.id == anc.c.parent_id)
+    )
+    q = (
+        select(anc.c.id, anc.c.parent_id, anc.c.depth, anc.c.layer_blob, RenderCacheRow.blob)
+        .outerjoin(RenderCacheRow, RenderCacheRow.version_id == anc.c.id)
+        .order_by(anc.c.depth)
+    )
+    return [PathStep(*row) for row in db.execute(q).all()]
+
+
+def branches_at(db: Session, version_id: str) -> list[BranchRow]:
+    """Return the branches pointing at `version_id`, oldest first."""
+    q = select(BranchRow).where(BranchRow.version_id == version_id)
+    return list(db.execute(q.order_by(BranchRow.created_at, BranchRow.name)).scalars())
+
+
+def branch_names(db: Session, session_id: str) -> dict[str, list[str]]:
+    """Return {version id: [branch names]} for every branch of the session."""
+    q = select(BranchRow.version_id, BranchRow.name).where(BranchRow.session_id == session_id)
+    out: dict[str, list[str]] = {}
+    for vid, name in db.execute(q.order_by(BranchRow.created_at, BranchRow.name)).all():
+        out.setdefault(vid, []).append(name)
+    return out
+
+
+def pick_branch(db: Session, version_id: str, prefer: Optional[str]) -> Optional[str]:
+    """Return the branch HEAD attaches to at `version_id`: `prefer` if it points there, else the oldest."""
+    names = [b.name for b in branches_at(db, version_id)]
+    if prefer in names:
+        return prefer
+    return names[0] if names else None
+
+
+def check_branch_name(name: str) -> str:
+    """Return `name` if it is a valid new branch name, else raise InvalidOperationError."""
+    if not BRANCH_NAME.match(name or "") or name == "HEAD" or ".." in name or "~" in name:
+        raise InvalidOperationError(
+            f"bad branch name {name!r}: use letters, digits, '.', '_', '-' or '/', at most 100"
+        )
+    return name

@@ -1,0 +1,178 @@
+"""Rendering versions (original + layers on the path) with a verified render cache, and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage import refs
+from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
+from storage.compose import compose_layer
+from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
+from storage.export import build_ora, check_suffix, encode_jpeg, encode_mask_png, write_atomic
+from storage.models import RenderCacheRow, VersionRow
+
+RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session
+RENDER_PNG_LEVEL = 1  # the cache favours speed; renders are lossless either way
+
+
+class RenderMixin:
+    """Pixel access for HistoryStore: original, layer, mask, render (cached) and export."""
+
+    # -- pixels ---------------------------------------------------------------------------------
+
+    def original(self, session_id: str) -> np.ndarray:
+        """Return the session's original photo, [H, W, 3] uint8, verified against its SHA-256."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            return self._decode_original(db, session)
+
+    def layer(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
+        """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original)."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            version = refs.resolve(db, session, ref)
+            if version.layer_blob is None:
+                return None
+            return decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer")
+
+    def mask(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
+        """Return the edit mask [H, W] bool of a version (None for the original)."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            version = refs.resolve(db, session, ref)
+            if version.mask_blob is None:
+                return None
+            return decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
+
+    def render(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
+        """Return a version's composite [H, W, 3] uint8: the original with each layer on its path.
+
+        A cached render is one verified read; otherwise composition starts from the nearest
+        cached ancestor, and the result is cached for next time.
+        """
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            version = refs.resolve(db, session, ref)
+            if version.depth == 0:
+                return self._decode_original(db, session)
+            cached = db.get(RenderCacheRow, version.id)
+            if cached is not None:
+                image = self._decode_cached(db, cached.blob, session)
+                if image is not None:
+                    return image
+            path = refs.ancestor_path(db, version.id)
+            start, image = 0, None
+            for i in range(len(path) - 1, 0, -1):
+                if path[i].cached_blob and path[i].id != version.id:
+                    image = self._decode_cached(db, path[i].cached_blob, session)
+                    if image is not None:
+                        start = i
+                        break
+            if image is None:
+                image = self._decode_original(db, session)
+            for step in path[start + 1:]:
+                layer = decode_png(get_blob(db, step.layer_blob, "layer"), "RGBA", "layer")
+                image = compose_layer(image, layer)
+            session_key, version_key = session.id, version.id
+        self._cache_render(session_key, version_key, image)
+        return image
+
+    def _decode_original(self, db: Session, session) -> np.ndarray:
+        image = decode_png(get_blob(db, session.original_blob, "original"), "RGB", "original")
+        if image.shape != (session.height, session.width, 3):
+            raise CorruptBlobError(f"stored original of session {session.id[:8]} has the wrong size")
+        return image
+
+    @staticmethod
+    def _decode_cached(db: Session, sha: str, session) -> Optional[np.ndarray]:
+        """Return a cached render, or None when the cache entry is damaged (it is then rebuilt)."""
+        try:
+            image = decode_png(get_blob(db, sha, "render"), "RGB", "render")
+        except CorruptBlobError:
+            return None
+        return image if image.shape == (session.height, session.width, 3) else None
+
+    def _cache_render(self, session_id: str, version_id: str, image: np.ndarray) -> None:
+        """Cache a render (best effort: a busy or read-only database just skips it)."""
+        data = encode_png(image, level=RENDER_PNG_LEVEL)
+        try:
+            with self._write() as db:
+                if db.get(VersionRow, version_id) is None:
+                    return
+                old = db.get(RenderCacheRow, version_id)
+                stale = {old.blob} if old is not None else set()
+                if old is not None:
+                    db.delete(old)
+                    db.flush()
+                db.add(RenderCacheRow(version_id=version_id, blob=put_blob(db, data, "render")))
+                db.flush()
+                stale |= self._trim_cache(db, session_id)
+                delete_unreferenced(db, stale)
+        except StorageError:
+            pass
+
+    @staticmethod
+    def _trim_cache(db: Session, session_id: str) -> set[str]:
+        """Drop the oldest cached renders beyond RENDER_CACHE_PER_SESSION; return their blobs."""
+        q = (select(RenderCacheRow.version_id, RenderCacheRow.blob)
+             .join(VersionRow, VersionRow.id == RenderCacheRow.version_id)
+             .where(VersionRow.session_id == session_id)
+             .order_by(RenderCacheRow.created_at.desc(), RenderCacheRow.version_id)
+             .offset(RENDER_CACHE_PER_SESSION))
+        old = db.execute(q).all()
+        if old:
+            db.execute(delete(RenderCacheRow).where(RenderCacheRow.version_id.in_([v for v, _ in old])))
+        return {b for _, b in old}
+
+    @staticmethod
+    def _cached_blobs(db: Session, session_id: str) -> set[str]:
+        q = (select(RenderCacheRow.blob).join(VersionRow, VersionRow.id == RenderCacheRow.version_id)
+             .where(VersionRow.session_id == session_id))
+        return set(db.execute(q).scalars())
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def export(self, session_id: str, ref: str, path: str | Path, *, mask: bool = False) -> Path:
+        """Write a version to `path`: `.png`/`.jpg`/`.jpeg` composite, or `.ora` layered file.
+
+        Args:
+            ref: the version (None or "HEAD" for HEAD).
+            path: the output file; its suffix picks the format. Written atomically.
+            mask: write the version's edit mask instead (PNG only).
+        """
+        path = Path(path).expanduser()
+        if mask:
+            check_suffix(path, (".png",))
+            data = self.mask(session_id, ref or "HEAD")
+            if data is None:
+                raise InvalidOperationError("the original has no mask; pick an edited version")
+            return write_atomic(path, encode_mask_png(data))
+        suffix = check_suffix(path)
+        if suffix == ".ora":
+            return write_atomic(path, self._ora_bytes(session_id, ref or "HEAD"))
+        image = self.render(session_id, ref or "HEAD")
+        data = encode_png(image, level=6) if suffix == ".png" else encode_jpeg(image)
+        return write_atomic(path, data)
+
+    def _ora_bytes(self, session_id: str, ref: str) -> bytes:
+        """Return the OpenRaster archive of a version: original plus one layer per edit on its path."""
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            version = refs.resolve(db, session, ref)
+            ids = [s.id for s in refs.ancestor_path(db, version.id)]
+            rows = {r.id: r for r in db.execute(select(VersionRow).where(VersionRow.id.in_(ids))).scalars()}
+            original = self._decode_original(db, session)
+            layers = []
+            for depth, vid in enumerate(ids[1:], start=1):
+                row = rows[vid]
+                rgba = decode_png(get_blob(db, row.layer_blob, "layer"), "RGBA", "layer")
+                label = (row.instruction or row.action or "edit").strip().replace("\n", " ")[:100]
+                layers.append((f"{depth}: {label}", rgba))
+            name = session.name
+        composite = self.render(session_id, version.id)
+        return build_ora(original, layers, composite, original_name=f"original: {name}"[:100])

@@ -1,0 +1,1 @@
+"""The terminal app and the `zone` command line."""

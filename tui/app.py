@@ -1,0 +1,113 @@
+"""The Zone chat app: opens a photo or a session in a worker and hands it to the main screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import work
+from textual.app import App
+
+from tui.screens.main import MainScreen, friendly_error
+from tui.screens.sessions import Choice, SessionEntry, SessionPickerScreen
+from tui.widgets.image_pane import image_widget_class, to_pil
+
+RECENT_SESSIONS = 20
+
+
+class ZoneApp(App[None]):
+    """`zone chat`: a chat about one photo, its picture and its history of versions.
+
+    Args:
+        service_factory: builds the `agent.service.ZoneService` (called in a worker, so that
+            opening the database never delays the first frame); or pass `service`.
+        image: a photo to start a new session on.
+        session: a session ref to reopen. With neither, the app lists recent sessions.
+        renderer: auto, halfcell, sixel, tgp or unicode (default: $ZONE_IMAGE_RENDERER or auto).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Zone"
+
+    def __init__(
+        self,
+        *,
+        service: Any = None,
+        service_factory: Callable[[], Any] | None = None,
+        image: Path | str | None = None,
+        session: str | None = None,
+        renderer: str | None = None,
+    ) -> None:
+        if service is None and service_factory is None:
+            raise ValueError("ZoneApp needs a service or a service_factory")
+        image_widget_class(renderer)  # fail early on a bad renderer name; detects the terminal
+        super().__init__()
+        self.service = service
+        self.service_factory = service_factory
+        self.image = Path(image) if image is not None else None
+        self.session_ref = session
+        self.renderer = renderer
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(renderer=self.renderer)
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen_stack[0]  # type: ignore[return-value] - the default screen
+
+    def on_mount(self) -> None:
+        if self.image is not None:
+            self.main.chat.add("system", f"Opening {self.image.name}…")
+        self._open(self.image, self.session_ref)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open(self, image: Path | None, session_ref: str | None) -> None:
+        try:
+            if self.service is None:
+                self.service = self.service_factory()  # type: ignore[misc]
+            if image is not None:
+                session = self.service.open_image(image)
+            elif session_ref is not None:
+                session = self.service.resume(session_ref)
+            else:
+                self.call_from_thread(self._pick, self._recent_sessions())
+                return
+        except Exception as exc:  # noqa: BLE001 - shown in the chat; the picker offers another go
+            self.call_from_thread(self._open_failed, exc)
+            return
+        self.call_from_thread(self._opened, session, replay=image is None)
+
+    def _recent_sessions(self) -> list[SessionEntry]:
+        store = self.service.store
+        counts = store.version_counts() if hasattr(store, "version_counts") else {}
+        entries = []
+        for info in store.list_sessions()[:RECENT_SESSIONS]:
+            last = next((m.text for m in reversed(store.messages(info.id)) if m.role == "user"), "")
+            try:
+                thumb = to_pil(store.render(info.id), 96)
+            except Exception:  # noqa: BLE001 - a broken session still gets listed
+                thumb = None
+            entries.append(SessionEntry(info.id, info.name, counts.get(info.id, 1), last,
+                                        info.created_at.strftime("%Y-%m-%d %H:%M"), thumb))
+        return entries
+
+    def _pick(self, entries: list[SessionEntry]) -> None:
+        def chosen(choice: Choice | None) -> None:
+            if choice is None:
+                self.exit()
+            elif choice.image is not None:
+                self.main.chat.add("system", f"Opening {choice.image.name}…")
+                self._open(choice.image, None)
+            else:
+                self._open(None, choice.session_id)
+
+        self.push_screen(SessionPickerScreen(entries), chosen)
+
+    def _opened(self, session: Any, replay: bool) -> None:
+        self.main.attach(self.service, session, replay=replay)
+        self.main.chat.add("system", f"{session.name}: {session.width}×{session.height}. Ready.")
+
+    def _open_failed(self, exc: BaseException) -> None:
+        self.main.chat.add("error", f"Could not open it: {friendly_error(exc)}")
+        if self.service is not None:
+            self._open(None, None)  # offer the recent sessions and a path field

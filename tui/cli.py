@@ -1,0 +1,71 @@
+"""The `zone` command line: a thin dispatcher over `tui.commands.*`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from tui.commands import COMMAND_MODULES
+
+
+class UserError(Exception):
+    """An error with a one-line message for the user (printed without a traceback)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zone",
+        description="Zone: conversational, layered, local photo editing.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"tui.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not written yet
+            if exc.name == f"tui.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Error classes whose message is meant for the user, found without importing torch."""
+    types: list[type[BaseException]] = [UserError]
+    for mod, cls in (("engine.errors", "ZoneError"), ("storage.errors", "StorageError")):
+        try:
+            types.append(getattr(importlib.import_module(mod), cls))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    user_errors = _user_error_types()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("zone: interrupted", file=sys.stderr)
+        return 130
+    except user_errors as exc:
+        print(f"zone: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("zone: error: out of memory; try a smaller image or --device cpu", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+        if os.environ.get("ZONE_DEBUG"):
+            raise
+        print(f"zone: error: {type(exc).__name__}: {exc} (set ZONE_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

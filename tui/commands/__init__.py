@@ -1,0 +1,11 @@
+"""Subcommands of the `zone` command line, one module each (registered in `tui.cli`)."""
+
+COMMAND_MODULES = (
+    "edit",
+    "chat",
+    "classify",
+    "replay",
+    "history",
+    "models",
+    "bench",
+)

@@ -1,0 +1,176 @@
+"""`zone edit IMAGE INSTRUCTION`: one instruction, one locally edited photo, its layer and its mask."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("edit", help="edit one photo with one instruction", description=__doc__)
+    p.add_argument("image", help="the photo to edit")
+    p.add_argument("instruction", help='what to do, e.g. "make his tie blue"')
+    p.add_argument("--out", "-o", help="the edited photo (default: <image>-edited.png here)")
+    p.add_argument("--layer-out", help="also write the RGBA layer (PNG)")
+    p.add_argument("--mask-out", help="also write the final mask (PNG, 0/255)")
+    p.add_argument("--action", choices=("add", "remove", "change"), help="ZONE action (default: the classifier decides)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
+    p.add_argument("--image-scale", type=float, default=1.5, help="image guidance s_I (default 1.5)")
+    p.add_argument("--text-scale", type=float, default=7.5, help="text guidance s_T (default 7.5)")
+    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default: 512, tiny engine 128)")
+    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    p.set_defaults(func=run)
+
+
+def _check_output(path: str | None, what: str, suffixes=OUTPUT_SUFFIXES) -> Path | None:
+    from tui.cli import UserError
+
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in suffixes:
+        raise UserError(f"{what} {path!r} must end in one of {', '.join(suffixes)}")
+    if p.is_dir():
+        raise UserError(f"{what} {path!r} is a directory")
+    if not p.parent.exists():
+        raise UserError(f"cannot write {what} {path!r}: folder {str(p.parent)!r} does not exist")
+    return p
+
+
+def decide_action(instruction: str, action: str | None) -> tuple[str, float | None, str]:
+    """The explicit --action, else the local classifier's; returns (action, confidence, source)."""
+    from tui.cli import UserError
+
+    if action:
+        return action, None, "flag"
+    try:
+        from agent.classifier import InstructionClassifier
+    except ImportError as exc:
+        raise UserError("the instruction classifier is not available; pass --action add|remove|change") from exc
+    result = InstructionClassifier.load().classify(instruction)
+    if result.action is None:
+        raise UserError(
+            f"{instruction!r} does not read as an edit instruction (intent: {result.intent}); "
+            "say what to change, or pass --action add|remove|change"
+        )
+    return result.action, float(result.confidence), "classifier"
+
+
+class _StderrProgress:
+    """A tqdm bar for denoising plus one line per stage, on stderr."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def __call__(self, event) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if event.stage == "denoise":
+            if self.bar is None:
+                self.bar = tqdm(total=event.total, desc="denoising", unit="step", file=sys.stderr, leave=False)
+            self.bar.update(event.step - self.bar.n)
+            return
+        self.close()
+        if event.step == 0 or event.stage == "load":
+            print(f"zone: {event.message}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.cli import UserError
+
+    t_start = time.perf_counter()
+    # 1. Validate everything cheap before loading any model.
+    instruction = (args.instruction or "").strip()
+    if not instruction:
+        raise UserError('the instruction is empty; say what to change, e.g. "make the sky pink"')
+    if args.steps < 1 or args.steps > 1000:
+        raise UserError("--steps must be between 1 and 1000")
+    if args.work_size is not None and not 64 <= args.work_size <= 2048:
+        raise UserError("--work-size must be between 64 and 2048")
+    out = _check_output(args.out or f"{Path(args.image).stem}-edited.png", "output")
+    layer_out = _check_output(args.layer_out, "--layer-out", (".png",))
+    mask_out = _check_output(args.mask_out, "--mask-out", (".png",))
+
+    from engine.api import EditParams
+    from engine.imageio import load_image, save_image
+
+    t0 = time.perf_counter()
+    image = load_image(args.image)
+    read_ms = (time.perf_counter() - t0) * 1000
+    action, confidence, source = decide_action(instruction, args.action)
+
+    # 2. The engine (torch is imported here, not before).
+    from engine.registry import TINY_NOTICE, build_engine
+
+    engine = build_engine(args.engine, device=args.device)
+    if not engine.meaningful:
+        print(f"zone: note: {TINY_NOTICE}", file=sys.stderr)
+    params = EditParams(
+        action=action,
+        seed=args.seed,
+        steps=args.steps,
+        image_scale=args.image_scale,
+        text_scale=args.text_scale,
+        work_size=args.work_size,
+    )
+    progress = _StderrProgress(enabled=sys.stderr.isatty() or not args.json)
+    try:
+        result = engine.edit(image, instruction, params, progress=progress)
+    finally:
+        progress.close()
+
+    # 3. Outputs.
+    t0 = time.perf_counter()
+    save_image(out, result.composite)
+    if layer_out:
+        save_image(layer_out, result.layer)
+    if mask_out:
+        save_image(mask_out, (result.mask.astype("uint8") * 255))
+    write_ms = (time.perf_counter() - t0) * 1000
+    for w in result.warnings:
+        print(f"zone: warning: {w}", file=sys.stderr)
+
+    timings = {"read": round(read_ms, 3), "load": round(engine.load_ms, 3), **result.timings_ms, "write": round(write_ms, 3)}
+    timings["wall"] = round((time.perf_counter() - t_start) * 1000, 3)
+    summary = {
+        "image": str(args.image),
+        "instruction": instruction,
+        "action": action,
+        "action_source": source,
+        "action_confidence": confidence,
+        "seed": args.seed,
+        "steps": args.steps,
+        "engine": engine.name,
+        "meaningful": engine.meaningful,
+        "size": [int(image.shape[1]), int(image.shape[0])],
+        "mask_fraction": round(result.mask_fraction, 6),
+        "timings_ms": timings,
+        "warnings": result.warnings,
+        "out": str(out),
+        "layer_out": str(layer_out) if layer_out else None,
+        "mask_out": str(mask_out) if mask_out else None,
+        "params": result.params,
+    }
+    if not engine.meaningful:
+        summary["note"] = TINY_NOTICE
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{out}  ({action}, {result.mask_fraction:.1%} of the photo edited, {timings['wall'] / 1000:.1f} s)")
+    return 0

@@ -1,0 +1,230 @@
+"""History commands: `zone sessions`, `history`, `undo`, `redo`, `checkout`, `branch`, `export`.
+
+None of them imports torch (or the engine): they only open the history database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from typing import Any
+
+DB_HELP = "history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, metavar="PATH_OR_URL", help=DB_HELP)
+
+
+def _open(args: argparse.Namespace):
+    """Open the store without creating a database that does not exist yet."""
+    from storage.history import HistoryStore
+
+    return HistoryStore(args.db, create=False)
+
+
+def _describe(version) -> str:
+    """Return 'action: instruction' for an edit, 'original' for the root."""
+    if version.depth == 0:
+        return "original"
+    text = " ".join((version.instruction or "").split())
+    return f"{version.action or 'edit'}: {text}" if text else (version.action or "edit")
+
+
+def _decorations(version, head_branch: str | None) -> str:
+    """Return ' (HEAD -> main, other)' style markers for a version line."""
+    names = list(version.branches)
+    marks: list[str] = []
+    if version.is_head:
+        if head_branch and head_branch in names:
+            names.remove(head_branch)
+            marks.append(f"HEAD -> {head_branch}")
+        else:
+            marks.append("HEAD")
+    marks += names
+    return f" ({', '.join(marks)})" if marks else ""
+
+
+def _say(version, verb: str, head_branch: str | None = None) -> None:
+    """Print where HEAD now is."""
+    print(f"{verb} {version.id[:8]}{_decorations(version, head_branch)} {_describe(version)}")
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    """List sessions (or delete one with --delete SESSION --yes)."""
+    from storage.errors import NotFoundError, StorageError
+
+    try:
+        store = _open(args)
+    except NotFoundError:
+        if args.delete:
+            raise
+        print("[]" if args.json else "no sessions yet")
+        return 0
+    with store:
+        if args.delete:
+            if not args.yes:
+                raise StorageError("deleting a session cannot be undone: add --yes to confirm")
+            info = store.get_session(args.delete)
+            store.delete_session(info.id)
+            print(f"deleted session {info.id[:8]} ({info.name})")
+            return 0
+        sessions = store.list_sessions()
+        counts = store.version_counts()
+        if args.json:
+            rows = [{"id": s.id, "name": s.name, "source_path": s.source_path, "width": s.width,
+                     "height": s.height, "created_at": s.created_at.isoformat(),
+                     "head": s.head_version_id, "head_branch": s.head_branch,
+                     "versions": counts.get(s.id, 0)} for s in sessions]
+            print(json.dumps(rows, indent=2))
+            return 0
+        if not sessions:
+            print("no sessions yet")
+            return 0
+        for s in sessions:
+            edits = counts.get(s.id, 1) - 1
+            head = f"{s.head_version_id[:8]}" + (f" ({s.head_branch})" if s.head_branch else "")
+            print(f"{s.id[:8]}  {s.created_at:%Y-%m-%d %H:%M}  {s.width}x{s.height}  "
+                  f"{edits} edit{'s' if edits != 1 else ''}  HEAD {head}  {s.name}")
+    return 0
+
+
+def _tree_lines(versions: list, head_branch: str | None) -> list[str]:
+    """Return the history as indented lines: side branches indented, each naming its fork point."""
+    children: dict[str | None, list] = {}
+    for v in versions:
+        children.setdefault(v.parent_id, []).append(v)
+    lines: list[str] = []
+    stack = [(v, 0, False) for v in reversed(children.get(None, []))]
+    while stack:
+        v, level, fork = stack.pop()
+        mark = "@" if v.is_head else "*"
+        origin = f"  [from {v.parent_id[:8]}]" if fork else ""
+        lines.append(f"{'  ' * level}{mark} {v.id[:8]}{_decorations(v, head_branch)} {_describe(v)}{origin}")
+        kids = children.get(v.id, [])
+        # the first child continues the line; later children start side branches, indented
+        for kid in reversed(kids[1:]):
+            stack.append((kid, level + 1, True))
+        if kids:
+            stack.append((kids[0], level, False))
+    return lines
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Show a session's versions and branches."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        versions = store.tree(session.id)
+        if args.json:
+            out: dict[str, Any] = {
+                "session": {"id": session.id, "name": session.name, "source_path": session.source_path,
+                            "width": session.width, "height": session.height,
+                            "created_at": session.created_at.isoformat()},
+                "head": session.head_version_id,
+                "head_branch": session.head_branch,
+                "branches": {b.name: b.version_id for b in store.branches(session.id)},
+                "versions": [v.to_json() for v in versions],
+            }
+            print(json.dumps(out, indent=2))
+            return 0
+        print(f"session {session.id[:8]}  {session.name}  {session.width}x{session.height}")
+        for line in _tree_lines(versions, session.head_branch):
+            print(line)
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    """Move HEAD to its parent."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        v = store.undo_all(session.id) if args.all else store.undo(session.id)
+        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
+    return 0
+
+
+def cmd_redo(args: argparse.Namespace) -> int:
+    """Move HEAD forward along the line that was undone."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        v = store.redo(session.id)
+        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
+    return 0
+
+
+def cmd_checkout(args: argparse.Namespace) -> int:
+    """Move HEAD to a version or a branch."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        v = store.checkout(session.id, args.ref)
+        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
+    return 0
+
+
+def cmd_branch(args: argparse.Namespace) -> int:
+    """Create a branch at HEAD (and switch to it) or at --at REF."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        b = store.branch(session.id, args.name, at=args.at)
+        where = "HEAD is now on it" if args.at is None else "HEAD unchanged"
+        print(f"branch {b.name} at {b.version_id[:8]} ({where})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a version as PNG/JPEG, its mask, or a layered OpenRaster file."""
+    with _open(args) as store:
+        session = store.get_session(args.session)
+        path = store.export(session.id, args.version, args.out, mask=args.mask)
+        v = store.resolve(session.id, args.version)
+        what = "mask of" if args.mask else "version"
+        print(f"wrote {path} ({what} {v.id[:8]}, {session.width}x{session.height})")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the history subcommands to the `zone` parser."""
+    p = subparsers.add_parser("sessions", help="list editing sessions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--delete", metavar="SESSION", default=None, help="delete a session (needs --yes)")
+    p.add_argument("--yes", action="store_true", help="confirm --delete")
+    _add_db(p)
+    p.set_defaults(func=cmd_sessions)
+
+    p = subparsers.add_parser("history", help="show a session's versions and branches")
+    p.add_argument("session", metavar="SESSION", help="session id, unique id prefix or name")
+    p.add_argument("--json", action="store_true", help="print JSON (id, parent, instruction, action, branches, head)")
+    _add_db(p)
+    p.set_defaults(func=cmd_history)
+
+    p = subparsers.add_parser("undo", help="move HEAD back to its parent (nothing is deleted)")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("--all", action="store_true", help="go back to the original")
+    _add_db(p)
+    p.set_defaults(func=cmd_undo)
+
+    p = subparsers.add_parser("redo", help="move HEAD forward along the line that was undone")
+    p.add_argument("session", metavar="SESSION")
+    _add_db(p)
+    p.set_defaults(func=cmd_redo)
+
+    p = subparsers.add_parser("checkout", help="move HEAD to a version or branch")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("ref", metavar="REF", help="version id or prefix, branch name, HEAD~N")
+    _add_db(p)
+    p.set_defaults(func=cmd_checkout)
+
+    p = subparsers.add_parser("branch", help="create a branch at HEAD (and switch to it) or at --at REF")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--at", metavar="REF", default=None, help="create it at this version instead")
+    _add_db(p)
+    p.set_defaults(func=cmd_branch)
+
+    p = subparsers.add_parser("export", help="write a version as .png, .jpg or layered .ora")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("--version", metavar="REF", default="HEAD", help="version to export (default HEAD)")
+    p.add_argument("--out", required=True, metavar="PATH", help="output file: .png, .jpg/.jpeg or .ora")
+    p.add_argument("--mask", action="store_true", help="write the version's edit mask (PNG)")
+    _add_db(p)
+    p.set_defaults(func=cmd_export)

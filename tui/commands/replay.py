@@ -1,0 +1,76 @@
+"""`zone replay SCRIPT.yaml`: run a scripted conversation and write each turn's image."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """script format (YAML):
+  image: photo.jpg        # relative to the script's folder
+  seed: 0                 # optional base seed; the same script and seed give identical images
+  turns:
+    - make his tie blue
+    - undo
+    - wear him a hat
+
+Writes DIR/turn-01.png, turn-02.png, ... (the image after each turn) and DIR/final.png.
+A turn that fails is reported and the replay goes on; the exit status is 1 if any turn failed."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="replay a scripted conversation (YAML)", description=__doc__,
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("script", help="the YAML script")
+    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
+                   help="history database (default: $ZONE_DB, else the XDG data folder)")
+    p.add_argument("--out", default=None, metavar="DIR", help="where the images go (default: ./<script>-replay)")
+    p.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the engine's)")
+    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default 512)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.replay import load_script, run_replay
+    from agent.service import ZoneService
+    from tui.cli import UserError
+
+    script = load_script(args.script)
+    if not script.image.is_file():
+        raise UserError(f"the script's image {str(script.image)!r} does not exist")
+    out = Path(args.out) if args.out else Path(f"{Path(args.script).stem}-replay")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is not a folder")
+    edit_params = {}
+    if args.steps is not None:
+        edit_params["steps"] = args.steps
+    if args.work_size is not None:
+        edit_params["work_size"] = args.work_size
+    service = ZoneService(db_url=args.db, engine=args.engine, device=args.device, seed=script.seed,
+                          edit_params=edit_params, export_dir=out)
+
+    def show(i: int, entry: dict) -> None:
+        if args.json:
+            return
+        version = (entry["version"] or "-")[:8]
+        mark = "!" if entry["error"] else " "
+        print(f"{mark}{i:02d} {entry['text'][:60]!r} -> {entry['intent']}"
+              f"{'/' + entry['action'] if entry['action'] else ''} {version}: {entry['reply']}", flush=True)
+
+    try:
+        report = run_replay(script, out, service=service, on_turn=show)
+    finally:
+        service.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"session {report['session'][:8]}: {len(report['turns'])} turns, {report['failed']} failed; "
+              f"final image {report['final']}")
+    if report["failed"]:
+        print(f"zone: {report['failed']} turn(s) failed", file=sys.stderr)
+        return 1
+    return 0

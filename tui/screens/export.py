@@ -1,0 +1,89 @@
+"""The export dialog: where to write the version and as what (PNG, JPEG or layered OpenRaster)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+
+FORMATS: tuple[tuple[str, str, str], ...] = (
+    ("png", ".png", "PNG image"),
+    ("jpg", ".jpg", "JPEG image"),
+    ("ora", ".ora", "OpenRaster (layers)"),
+)
+SUFFIXES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".ora": "ora"}
+
+
+def export_error(text: str) -> str | None:
+    """Why `text` is not a usable export path, or None when it is."""
+    if not text.strip():
+        return "Type a file name."
+    path = Path(text.strip()).expanduser()
+    if path.suffix.lower() not in SUFFIXES:
+        return "The name must end in .png, .jpg, .jpeg or .ora."
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"No such folder: {parent}"
+    return None
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Asks for a path and a format; dismisses with the path, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: Path, what: str = "HEAD") -> None:
+        super().__init__()
+        self.default = default
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        fmt = SUFFIXES.get(self.default.suffix.lower(), "png")
+        with Vertical(id="dialog"):
+            yield Label(f"Export {self.what}", id="title")
+            yield Input(str(self.default), id="path", placeholder="file name (.png, .jpg or .ora)")
+            with RadioSet(id="format"):
+                for key, suffix, label in FORMATS:
+                    yield RadioButton(f"{label} {suffix}", value=key == fmt, id=f"fmt-{key}")
+            yield Label("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Export", id="export", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        key = (event.pressed.id or "fmt-png").removeprefix("fmt-")
+        suffix = dict((k, s) for k, s, _ in FORMATS)[key]
+        field = self.query_one("#path", Input)
+        path = Path(field.value.strip() or self.default.name)
+        if SUFFIXES.get(path.suffix.lower()) != key:
+            field.value = str(path.with_suffix(suffix))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "export":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        text = self.query_one("#path", Input).value
+        problem = export_error(text)
+        if problem:
+            self.query_one("#error", Label).update(problem)
+            return
+        self.dismiss(Path(text.strip()).expanduser())

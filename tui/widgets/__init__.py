@@ -1,0 +1,1 @@
+"""Widgets of the chat app: chat log, edit progress, image pane and history tree."""

@@ -1,0 +1,107 @@
+"""The image pane: view tabs over the picture, drawn with real pixels or half-block cells."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image as PILImage
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Label, Tab, Tabs
+
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("result", "Result"),
+    ("original", "Original"),
+    ("layer", "Layer"),
+    ("mask", "Mask"),
+    ("diff", "Diff"),
+)
+VIEW_NAMES = tuple(name for name, _ in VIEWS)
+RENDERERS = ("auto", "halfcell", "sixel", "tgp", "unicode")
+DISPLAY_MAX_SIDE = 768  # pixels handed to the renderer; terminals show far fewer
+
+
+def renderer_name(renderer: str | None = None) -> str:
+    """The renderer to use: the argument, else $ZONE_IMAGE_RENDERER, else auto-detection."""
+    name = (renderer or os.environ.get("ZONE_IMAGE_RENDERER") or "auto").strip().lower()
+    name = {"kitty": "tgp", "half": "halfcell", "halfblock": "halfcell"}.get(name, name)
+    if name not in RENDERERS:
+        raise ValueError(f"unknown image renderer {name!r}; use one of {', '.join(RENDERERS)}")
+    return name
+
+
+def image_widget_class(renderer: str | None = None) -> type[Widget]:
+    """The textual-image widget class for a renderer name (auto picks Kitty, Sixel or cells)."""
+    from textual_image import widget as tiw  # queries the terminal once, before the app starts
+
+    return {
+        "auto": tiw.Image,
+        "halfcell": tiw.HalfcellImage,
+        "sixel": tiw.SixelImage,
+        "tgp": tiw.TGPImage,
+        "unicode": tiw.UnicodeImage,
+    }[renderer_name(renderer)]
+
+
+def to_pil(array: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> PILImage.Image:
+    """An RGB array as a PIL image no larger than `max_side` (what the terminal can show)."""
+    image = PILImage.fromarray(np.ascontiguousarray(array))
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+    return image
+
+
+class ImagePane(Vertical):
+    """View tabs, the picture, and a caption saying which version and view it shows."""
+
+    class ViewChanged(Message):
+        """The user picked another view (result, original, layer, mask or diff)."""
+
+        def __init__(self, view: str) -> None:
+            self.view = view
+            super().__init__()
+
+    def __init__(self, renderer: str | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._image_class = image_widget_class(renderer)
+        self.view = "result"
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(*(Tab(label, id=f"view-{name}") for name, label in VIEWS), id="views")
+        with Center(id="picture"):
+            yield self._image_class(None, id="image")
+        yield Label("", id="caption")
+
+    @property
+    def image(self) -> PILImage.Image | None:
+        return self.query_one("#image").image  # type: ignore[attr-defined]
+
+    @property
+    def caption(self) -> str:
+        return str(self.query_one("#caption", Label).content)
+
+    def set_view(self, view: str) -> None:
+        """Select a view's tab (posts ViewChanged when it changes)."""
+        if view not in VIEW_NAMES:
+            raise ValueError(f"unknown view {view!r}")
+        self.query_one("#views", Tabs).active = f"view-{view}"
+
+    def next_view(self) -> str:
+        view = VIEW_NAMES[(VIEW_NAMES.index(self.view) + 1) % len(VIEW_NAMES)]
+        self.set_view(view)
+        return view
+
+    def show(self, image: PILImage.Image | None, caption: str) -> None:
+        """Draw `image` (None clears the picture) with a one-line caption."""
+        self.query_one("#image").image = image  # type: ignore[attr-defined]
+        self.query_one("#caption", Label).update(caption)
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        view = (event.tab.id or "view-result").removeprefix("view-")
+        if view != self.view:
+            self.view = view
+            self.post_message(self.ViewChanged(view))
