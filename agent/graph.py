@@ -82,7 +82,8 @@ def build_graph(deps: GraphDeps):
                 error = _one_line(exc)
                 break
             results.append({
-                "version_id": version.id, "parent_id": parent.id, "instruction": planned["instruction"],
+                "version_id": version.id, "parent_id": parent.id, "depth": version.depth,
+                "instruction": planned["instruction"],
                 "action": planned["action"], "kind": planned["kind"], "seed": int(seed),
                 "mask_fraction": float(result.mask_fraction), "where": replies.where(result.mask),
                 "warnings": list(result.warnings),

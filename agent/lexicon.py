@@ -40,7 +40,8 @@ _ENGLISH = frozenset(
     save export write history log help start beginning original mask layer diff difference result
     previous last first next new another one two three time times twice step steps edit edits
     image photo picture bigger smaller larger brighter darker man woman dog cat sky hat tie face
-    hair person people background tree car house water shirt dress glasses""".split()
+    hair person people background tree car house water shirt dress glasses revert reset compare
+    list versions oops ok okay thanks hello hi hey""".split()
 ) | EDIT_VERBS | COLOURS | COLOUR_MODIFIERS
 
 _WORD = re.compile(r"[a-z']+")

@@ -58,21 +58,24 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
         what = f"'{r['instruction']}'"
         place = r.get("where", "")
         pct = f"{100 * float(r.get('mask_fraction', 0.0)):.0f}% of the photo"
+        version = f"version {r['depth']} ({short(r['version_id'])})" if "depth" in r else f"version {short(r['version_id'])}"
         kind = r.get("kind", "new")
         if kind == "retry":
-            parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling version {short(r['version_id'])}")
+            parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling {version}")
         elif kind == "revise":
-            parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {short(r['parent_id'])}: "
-                         f"version {short(r['version_id'])}")
+            parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {short(r['parent_id'])}: {version}")
         else:
             again = " again" if kind == "repeat" else ""
-            parts.append(f"{what}{again} ({r.get('action', 'edit')}, {place}, {pct}) is version {short(r['version_id'])}")
+            parts.append(f"{what}{again} ({r.get('action', 'edit')}, {place}, {pct}) is {version}")
     sentence = "; ".join(parts)
     if results and results[0].get("kind", "new") in ("new", "repeat"):
         sentence = "Done: " + sentence
     sentence = sentence[:1].upper() + sentence[1:] + "."
+    notes = [w for r in results for w in r.get("warnings", [])]
     if results and all(float(r.get("mask_fraction", 0.0)) == 0.0 for r in results):
         sentence += " The edit changed nothing visible; try rephrasing or 'try again'."
+    elif notes:
+        sentence += f" Note: {notes[0].rstrip('.')}."
     if not meaningful:
         sentence += " (tiny test engine: the pixels are meaningless)"
     return sentence

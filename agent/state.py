@@ -43,6 +43,7 @@ class EditOutcome(TypedDict, total=False):
 
     version_id: str
     parent_id: Optional[str]
+    depth: int
     instruction: str
     action: str
     kind: str

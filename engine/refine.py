@@ -95,6 +95,14 @@ def changed_pixel_mask(styled: np.ndarray, original: np.ndarray, threshold: int 
 # ----------------------------------------------------------------------------------------------
 
 
+def _writable_bool(a) -> np.ndarray:
+    """A bool numpy array torch can wrap without a warning (copies read-only inputs only)."""
+    arr = np.asarray(a)
+    if arr.dtype != bool:
+        return arr.astype(bool)
+    return arr if arr.flags.writeable else arr.copy()
+
+
 def region_iou_scores(segments: ArrayLike, rough: ArrayLike) -> ArrayLike:
     """Region-IoU (eq. 6) of every segment against the rough mask, in one batched tensor op.
 
@@ -107,10 +115,10 @@ def region_iou_scores(segments: ArrayLike, rough: ArrayLike) -> ArrayLike:
         union with `rough` is empty scores 0.
     """
     as_numpy = not torch.is_tensor(segments)
-    seg = torch.as_tensor(np.asarray(segments)) if as_numpy else segments
+    seg = torch.from_numpy(_writable_bool(segments)) if as_numpy else segments
     if seg.ndim != 3:
         raise ValueError(f"segments must be [N, h, w], got shape {tuple(seg.shape)}")
-    rgh = torch.as_tensor(np.asarray(rough)) if not torch.is_tensor(rough) else rough
+    rgh = torch.from_numpy(_writable_bool(rough)) if not torch.is_tensor(rough) else rough
     rgh = rgh.to(device=seg.device, dtype=torch.bool)
     if tuple(rgh.shape) != tuple(seg.shape[1:]):
         raise ValueError(f"rough mask {tuple(rgh.shape)} does not match segments {tuple(seg.shape)}")

@@ -2,9 +2,9 @@
 
 Usage: python scripts/gen_classifier_data.py [--out agent/data] [--seed 7]
 
-Templates, fillers and wrappers are each split by a stable hash: one in five goes to the held-out
-side only, so held-out utterances use phrasings (templates), objects and wrappers never seen in
-training. Writes `classifier_train.jsonl` and `classifier_heldout.jsonl`, one
+Templates, fillers and forum wrappers are each split by a stable hash: one in five goes to the
+held-out side only, so held-out utterances use phrasings (templates), objects and forum framings
+never seen in training (politeness prefixes and suffixes are shared). Writes `classifier_train.jsonl` and `classifier_heldout.jsonl`, one
 `{"text", "intent", "action", "family"}` object per line.
 """
 
@@ -25,6 +25,7 @@ HELD_OUT_MOD = 5
 EDIT_COUNTS = {"train": 2600, "heldout": 700}      # per action
 INTENT_COUNTS = {"train": 420, "heldout": 120}      # per non-edit intent
 UNKNOWN_COUNTS = {"train": 900, "heldout": 200}
+PER_TEMPLATE_CAP = {"train": 10**9, "heldout": 15}  # held-out: many templates, few copies of each
 NON_IMPERATIVE = ("{", "i ", "i'd", "what", "there", "it ", "could", "can ", "is ", "no ", "the ")
 KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
 
@@ -117,11 +118,12 @@ class Generator:
         self.rng = random.Random(f"{seed}-{side}")
         self.fillers = {k: split_list(v, side) for k, v in T.FILLERS.items()}
         self.fillers["n"] = [str(i) for i in range(1, 30)]
-        self.prefixes = split_list(T.PREFIXES, side)
-        self.suffixes = split_list(T.SUFFIXES, side)
+        # Politeness wrappers are shared (they are not the phrasing under test); forum ones are split.
+        self.prefixes = T.PREFIXES
+        self.suffixes = T.SUFFIXES
         self.forum = split_list(T.FORUM_WRAPPERS, side)
-        self.simple_prefixes = split_list(T.SIMPLE_PREFIXES, side)
-        self.simple_suffixes = split_list(T.SIMPLE_SUFFIXES, side)
+        self.simple_prefixes = T.SIMPLE_PREFIXES
+        self.simple_suffixes = T.SIMPLE_SUFFIXES
 
     def random_id(self) -> str:
         """Return a random hexadecimal version id of 4 to 12 characters."""
@@ -197,11 +199,15 @@ def generate(side: str, seed: int) -> list[dict]:
     """
     gen = Generator(side, seed)
     rows: dict[str, dict] = {}
+    per_family: dict[str, int] = {}
+    cap = PER_TEMPLATE_CAP[side]
 
     def emit(text: str, intent: str, action: str | None, family: str, budget: int) -> None:
         key = text.strip().lower()
-        if key and key not in rows and len(rows) < budget:
+        used = per_family.get(family, 0)
+        if key and key not in rows and len(rows) < budget and (used < cap or family == "unknown"):
             rows[key] = {"text": text, "intent": intent, "action": action, "family": family}
+            per_family[family] = used + 1
 
     total = 0
     for action, templates in (("remove", T.REMOVE), ("add", T.ADD), ("change", T.CHANGE)):

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DATA / "classifier.npz"))
     parser.add_argument("--data", default=str(DATA), help="folder holding the training JSONL files")
-    parser.add_argument("--l2", type=float, default=1e-4)
+    parser.add_argument("--l2", type=float, default=1e-5)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = read_rows([Path(args.data) / name for name in TRAIN_FILES])

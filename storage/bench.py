@@ -18,13 +18,23 @@ import numpy as np
 from storage.history import HistoryStore
 
 
+def photo_like(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Return a [size, size, 3] image that compresses like a photo: smooth gradients plus grain."""
+    ramp = np.linspace(0.0, 1.0, size)
+    r = np.add.outer(ramp, ramp) * 120
+    g = np.add.outer(ramp, 1 - ramp) * 110
+    b = np.outer(np.sin(ramp * 6) + 1.2, np.ones(size)) * 90
+    grain = rng.normal(0.0, 4.0, (size, size, 3))
+    return np.clip(np.stack([r, g, b], axis=-1) + grain, 0, 255).astype(np.uint8)
+
+
 def build_line(store: HistoryStore, depth: int, size: int, seed: int = 0) -> tuple[str, list[str]]:
     """Create a session with `depth` commits in a line; return (session id, version ids root..tip).
 
     Each layer is an opaque-ish square of random colour at a random place (a local edit).
     """
     rng = np.random.default_rng(seed)
-    image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    image = photo_like(size, rng)
     session = store.create_session(image, name=f"bench-{depth}")
     ids = [session.head_version_id]
     side = max(2, size // 8)

@@ -7,7 +7,7 @@ import io
 from typing import Iterable
 
 import numpy as np
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import CorruptBlobError
@@ -62,7 +62,10 @@ def decode_png(data: bytes, mode: str, label: str) -> np.ndarray:
 
 
 def put_blob(db: Session, data: bytes, kind: str) -> str:
-    """Store `data` once under its SHA-256 (a no-op when already stored); return the address.
+    """Store `data` once under its SHA-256 and return the address.
+
+    An existing blob with that address is kept when intact and rewritten when damaged, so
+    storing the same bytes again also repairs them.
 
     Args:
         db: an ORM session inside a write transaction.
@@ -70,17 +73,22 @@ def put_blob(db: Session, data: bytes, kind: str) -> str:
         kind: what they are ("original", "layer", "mask", "render").
     """
     sha = sha256_hex(data)
+    existing = db.execute(select(Blob.data).where(Blob.sha256 == sha)).scalar()
+    if existing is not None:
+        if sha256_hex(bytes(existing)) != sha:
+            db.execute(update(Blob).where(Blob.sha256 == sha).values(data=data, size=len(data)))
+        return sha
     values = {"sha256": sha, "kind": kind, "size": len(data), "data": data, "created_at": utc_now()}
     dialect = db.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        db.execute(insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
-    elif db.get(Blob, sha) is None:
-        db.add(Blob(**values))
-        db.flush()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        db.execute(Blob.__table__.insert().values(**values))
+        return sha
+    # a concurrent writer may store the same bytes first: that is fine, they are identical
+    db.execute(insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
     return sha
 
 

@@ -62,7 +62,10 @@ def _precheck_sqlite(path: Path, create: bool) -> None:
     if magic != SQLITE_MAGIC:
         raise DatabaseError(f"{path} is not a Zone database (not an SQLite file)")
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)) as con:
+        # immutable: read without creating -wal/-shm files; a stale view only delays the checks
+        # to _upgrade, which repeats them on a real connection before writing anything
+        uri = path.resolve().as_uri() + "?immutable=1"
+        with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)) as con:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             current = None
             if "alembic_version" in tables:

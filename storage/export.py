@@ -49,6 +49,19 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
+def check_writable(path: Path) -> Path:
+    """Raise StorageError unless `path` could be written (checked before any work is done)."""
+    path = Path(path).expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise StorageError(f"cannot write {path}: it is a directory")
+    if not folder.is_dir():
+        raise StorageError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise StorageError(f"cannot write {path}: permission denied")
+    return path
+
+
 def check_suffix(path: Path, allowed: tuple[str, ...] = IMAGE_SUFFIXES) -> str:
     """Return the lower-case suffix of `path`, or raise StorageError if it is not `allowed`."""
     suffix = Path(path).suffix.lower()

@@ -13,7 +13,7 @@ from storage import refs
 from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
 from storage.compose import compose_layer
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
-from storage.export import build_ora, check_suffix, encode_jpeg, encode_mask_png, write_atomic
+from storage.export import build_ora, check_suffix, check_writable, encode_jpeg, encode_mask_png, write_atomic
 from storage.models import RenderCacheRow, VersionRow
 
 RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session
@@ -113,8 +113,9 @@ class RenderMixin:
                 db.flush()
                 stale |= self._trim_cache(db, session_id)
                 delete_unreferenced(db, stale)
-        except StorageError:
-            pass
+        except StorageError as exc:  # counted, so tests can tell a skipped cache write
+            self.cache_write_failures = getattr(self, "cache_write_failures", 0) + 1
+            self.last_cache_error = str(exc)
 
     @staticmethod
     def _trim_cache(db: Session, session_id: str) -> set[str]:
@@ -145,7 +146,8 @@ class RenderMixin:
             path: the output file; its suffix picks the format. Written atomically.
             mask: write the version's edit mask instead (PNG only).
         """
-        path = Path(path).expanduser()
+        path = check_writable(Path(path))
+        self.resolve(session_id, ref or "HEAD")  # unknown refs fail before any work
         if mask:
             check_suffix(path, (".png",))
             data = self.mask(session_id, ref or "HEAD")

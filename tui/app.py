@@ -56,6 +56,9 @@ class ZoneApp(App[None]):
         return self.screen_stack[0]  # type: ignore[return-value] - the default screen
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         if self.image is not None:
             self.main.chat.add("system", f"Opening {self.image.name}…")
         self._open(self.image, self.session_ref)

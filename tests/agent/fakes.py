@@ -104,3 +104,19 @@ class KeywordClassifier:
         if words and is_edit_verb(words[0]):
             return SimpleNamespace(text=text, intent="edit", action=verb_action(low), confidence=0.9)
         return SimpleNamespace(text=text, intent="unknown", action=None, confidence=0.2)
+
+
+def make_service(tmp_path: Path, engine: Optional[FakeEngine] = None, **kwargs):
+    """A ZoneService on a fresh SQLite file in tmp_path, the fake engine and the real classifier.
+
+    Returns (service, session, engine).
+    """
+    from agent.service import ZoneService
+
+    engine = engine or FakeEngine()
+    kwargs.setdefault("db_url", f"sqlite:///{tmp_path / 'zone.db'}")
+    kwargs.setdefault("export_dir", tmp_path / "exports")
+    service = ZoneService(engine_factory=lambda: engine, **kwargs)
+    photo = make_photo(tmp_path / "photo.png")
+    session = service.open_image(photo)
+    return service, session, engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -44,8 +45,10 @@ def _png_with_header(path: Path, w: int, h: int) -> Path:
 
 def test_import_is_torch_free():
     code = "import sys, engine.imageio, engine.api, engine.errors; print('torch' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+                         cwd=root, env=env)
     assert out.stdout.strip() == "False"
 
 

@@ -45,13 +45,13 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
-        self._bindings = [b for b in bindings if b.description]
+        self.key_bindings = [b for b in bindings if b.description]
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
-        for binding in self._bindings:
+        for binding in self.key_bindings:
             keys.add_row(_key_name(binding.key), binding.tooltip or binding.description)
         mouse = Table.grid(padding=(0, 2))
         mouse.add_column(style="bold cyan", no_wrap=True)

@@ -95,7 +95,7 @@ class MainScreen(Screen[None]):
         with Vertical(id="history-pane"):
             yield HistoryTree(id="history")
             yield Button("Checkout", id="checkout-button", compact=True)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#chat-pane").border_title = "Chat"
@@ -134,9 +134,8 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def _load_history(self, replay: bool = False) -> None:
-        store = self.service.store
-        versions = store.tree(self.session.id)
-        messages = store.messages(self.session.id) if replay else []
+        versions = self.service.history(self.session.id)
+        messages = self.service.messages(self.session.id) if replay else []
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_history, versions, messages)
 
@@ -314,12 +313,12 @@ class MainScreen(Screen[None]):
             return
         version_id = self.shown_id or ""
         stem = re.sub(r"[^\w.-]+", "_", Path(self.session.name).stem) or "zone"
-        default = Path.cwd() / f"{stem}-{version_id[:8]}.png"
+        default = Path(f"{stem}-{version_id[:8]}.png")  # relative: written in the current folder
         what = "HEAD" if version_id == self.head_id else f"v{self.tree.numbers.get(version_id, 0)} {version_id[:8]}"
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._export(version_id, path.resolve())
+                self._export(version_id, path.absolute())
 
         self.app.push_screen(ExportScreen(default, what), chosen)
 

@@ -35,7 +35,7 @@ class HistoryTree(Tree[str]):
         self.show_root = False
         self.guide_depth = 3
         self.head_id: str | None = None
-        self._nodes: dict[str, TreeNode[str]] = {}
+        self._version_nodes: dict[str, TreeNode[str]] = {}
         self.numbers: dict[str, int] = {}
 
     def show_versions(self, versions: Iterable[Any]) -> None:
@@ -47,7 +47,7 @@ class HistoryTree(Tree[str]):
         self.numbers = {v.id: i for i, v in enumerate(versions)}
         self.head_id = next((v.id for v in versions if v.is_head), None)
         self.clear()
-        self._nodes = {}
+        self._version_nodes = {}
 
         def place(container: TreeNode[str], version: Any) -> None:
             # Walk the line iteratively (histories can be long); forks recurse one level deeper.
@@ -55,7 +55,7 @@ class HistoryTree(Tree[str]):
                 kids = children.get(version.id, [])
                 node = container.add(node_label(version, self.numbers[version.id]), data=version.id,
                                      expand=True, allow_expand=len(kids) > 1)
-                self._nodes[version.id] = node
+                self._version_nodes[version.id] = node
                 for fork in kids[1:]:
                     place(node, fork)
                 version = kids[0] if kids else None
@@ -63,11 +63,11 @@ class HistoryTree(Tree[str]):
         for root in children.get(None, []):
             place(self.root, root)
         self.root.expand()
-        if self.head_id in self._nodes:
+        if self.head_id in self._version_nodes:
             self.call_after_refresh(self.move_to, self.head_id)
 
     def move_to(self, version_id: str) -> None:
-        node = self._nodes.get(version_id)
+        node = self._version_nodes.get(version_id)
         if node is not None:
             self.move_cursor(node)
 

@@ -1,0 +1,145 @@
+"""Tests of engine.compositing: the integer formula, alpha maps, full-resolution layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.api import EditParams
+from engine.compositing import (
+    LayerCompositor,
+    composite_over,
+    composite_over_reference,
+    difference_map,
+)
+from engine.imageio import work_size_hw
+from engine.refine import MaskRefiner
+from engine.smoother import EdgeSmoother
+
+
+def _disc(h, w, cy, cx, r):
+    yy, xx = np.mgrid[0:h, 0:w]
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def test_composite_formula_against_float_reference():
+    # every alpha x every layer value x 53 base values (0, 5, ..., 255), three channel variants
+    lv = np.arange(256, dtype=np.uint8)
+    bv = np.arange(0, 256, 5, dtype=np.uint8)
+    L, B = np.meshgrid(lv, bv, indexing="ij")  # [256, 52]
+    base = np.stack([B, 255 - B, B ^ 0x5A], axis=2)
+    rgb = np.stack([L, 255 - L, L ^ 0xA5], axis=2)
+    for a in range(256):
+        layer = np.concatenate([rgb, np.full(L.shape + (1,), a, np.uint8)], axis=2)
+        out = composite_over(base, layer)
+        np.testing.assert_array_equal(out, composite_over_reference(base, layer))  # +-0
+        expect = (L.astype(np.int64) * a + B.astype(np.int64) * (255 - a) + 127) // 255
+        np.testing.assert_array_equal(out[..., 0], expect)
+        if a == 0:
+            np.testing.assert_array_equal(out, base)
+        if a == 255:
+            np.testing.assert_array_equal(out, rgb)
+    with pytest.raises(ValueError):
+        composite_over(base, layer[..., :3])
+
+
+def test_reference_alpha_is_exact():
+    refined = np.zeros((20, 20), bool)
+    refined[5:15, 5:15] = True
+    smoothed = np.zeros((20, 20), bool)
+    smoothed[7:17, 5:15] = True
+    alpha = LayerCompositor(mode="reference").alpha_at_work_size(refined, smoothed)
+    expect = np.zeros((20, 20), np.float32)
+    expect[refined ^ smoothed] = 0.6
+    expect[refined & smoothed] = 1.0
+    np.testing.assert_array_equal(alpha, expect)
+    alpha = LayerCompositor(mode="reference").alpha_at_work_size(
+        refined, smoothed, EditParams(action="add", edge_alpha=0.3))
+    assert alpha[16, 10] == np.float32(0.3)
+    with pytest.raises(ValueError):
+        LayerCompositor(mode="fancy")
+
+
+def test_feather_alpha_zero_outside_ramped_at_the_edge():
+    h, w = 512, 400  # feather widths are given at 512 px
+    refined = _disc(h, w, 250, 200, 100)
+    smoothed = _disc(h, w, 250, 210, 110)
+    union = refined | smoothed
+    alpha = LayerCompositor().alpha_at_work_size(refined, smoothed)
+    assert alpha.dtype == np.float32
+    np.testing.assert_array_equal(alpha > 0, union)  # > 0 exactly on the union
+    assert np.all(alpha[~union] == 0.0)
+    assert alpha[250, 200] == pytest.approx(1.0)  # deep inside both
+    assert alpha.max() <= 1.0
+    # the outermost ring is faint, and steps between neighbours are small (no hard seam)
+    ring = union & ~np.pad(union, 1)[2:, 1:-1] | union & ~np.pad(union, 1)[:-2, 1:-1]
+    assert alpha[ring].max() <= 0.35
+    assert np.abs(np.diff(alpha, axis=1)).max() <= 0.35
+    ref = LayerCompositor(mode="reference").alpha_at_work_size(refined, smoothed)
+    assert np.abs(np.diff(ref, axis=1)).max() >= 0.6
+    # empty and full masks
+    empty = np.zeros((h, w), bool)
+    assert not LayerCompositor().alpha_at_work_size(empty, empty).any()
+    full = np.ones((h, w), bool)
+    np.testing.assert_allclose(LayerCompositor().alpha_at_work_size(full, full), 1.0)
+
+
+def test_alpha_zero_layer_is_byte_identical():
+    rng = np.random.default_rng(0)
+    orig = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    canvas = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    layer, comp, mask = LayerCompositor().to_full_resolution(canvas, np.zeros((40, 48), np.float32), orig)
+    np.testing.assert_array_equal(comp, orig)
+    assert not mask.any() and not layer.any()
+
+
+def test_full_resolution_large_non_square_image():
+    H, W = 3000, 1999
+    rng = np.random.default_rng(1)
+    orig = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    h, w = work_size_hw(H, W)
+    assert (h, w) == (512, 344)
+    canvas = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    refined = _disc(h, w, 250, 170, 60)
+    smoothed = _disc(h, w, 255, 170, 64)
+    comp_ = LayerCompositor()
+    alpha = comp_.alpha_at_work_size(refined, smoothed)
+    layer, comp, mask = comp_.to_full_resolution(canvas, alpha, orig)
+    assert layer.shape == (H, W, 4) and comp.shape == (H, W, 3) and mask.shape == (H, W)
+    assert layer.dtype == np.uint8 and comp.dtype == np.uint8 and mask.dtype == bool
+    np.testing.assert_array_equal(mask, layer[..., 3] > 0)
+    np.testing.assert_array_equal(comp[~mask], orig[~mask])  # every pixel outside unchanged
+    assert not layer[~mask].any()
+    np.testing.assert_array_equal(comp, composite_over(orig, layer))
+    # the mask is the union, upsampled: about (H / h)^2 times its work-size area
+    ratio = mask.sum() / (refined | smoothed).sum()
+    assert abs(ratio - H * W / (h * w)) / (H * W / (h * w)) < 0.05
+    assert layer[1500, 1000, 3] == 255  # the centre is fully opaque
+    with pytest.raises(ValueError):
+        comp_.to_full_resolution(canvas, alpha[:10], orig)
+
+
+def test_difference_map():
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = a.copy()
+    b[0, 0] = (10, 100, 0)
+    d = difference_map(a, b, gain=4)
+    assert d.dtype == np.uint8 and d.shape == (4, 4, 3)
+    np.testing.assert_array_equal(d[0, 0], [40, 255, 0])
+    assert not d[1:].any()
+    with pytest.raises(ValueError):
+        difference_map(a, b[:2])
+
+
+def test_chain_with_empty_rough_mask_leaves_the_photo_untouched():
+    rng = np.random.default_rng(3)
+    orig = rng.integers(0, 256, (96, 80, 3), dtype=np.uint8)
+    canvas = orig.copy()
+    refine = MaskRefiner(None).refine(np.zeros((96, 80), bool), canvas,
+                                      fallback_mask=np.zeros((96, 80), bool))
+    assert not refine.mask.any() and refine.warnings
+    smooth = EdgeSmoother()(canvas, orig, refine.mask)
+    alpha = LayerCompositor().alpha_at_work_size(refine.mask, smooth.mask)
+    layer, comp, mask = LayerCompositor().to_full_resolution(canvas, alpha, orig)
+    np.testing.assert_array_equal(comp, orig)
+    assert not mask.any()

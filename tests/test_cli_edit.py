@@ -1,0 +1,94 @@
+"""`zone edit` end to end: outputs, JSON, determinism, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def zone(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+
+
+@pytest.fixture
+def photo_path(tmp_path, synthetic_photo):
+    p = tmp_path / "photo.png"
+    Image.fromarray(synthetic_photo).save(p)
+    return p
+
+
+def test_edit_tiny_json_and_byte_identical_outputs(tmp_path, photo_path):
+    outs = []
+    for k in range(2):
+        out, layer, mask = tmp_path / f"o{k}.png", tmp_path / f"l{k}.png", tmp_path / f"m{k}.png"
+        r = zone("edit", str(photo_path), "make his tie blue", "--action", "change", "--engine", "tiny", "--steps", "3",
+                 "--seed", "4", "--json", "--out", str(out), "--layer-out", str(layer), "--mask-out", str(mask))
+        assert r.returncode == 0, r.stderr
+        summary = json.loads(r.stdout)
+        outs.append((out.read_bytes(), layer.read_bytes(), mask.read_bytes()))
+    assert outs[0] == outs[1]
+    assert {"action", "seed", "steps", "mask_fraction", "timings_ms", "out", "layer_out", "mask_out"} <= set(summary)
+    assert summary["action"] == "change" and summary["seed"] == 4 and summary["steps"] == 3
+    assert "meaningless" in summary["note"] and "meaningless" in r.stderr
+    assert {"denoise", "segment", "load", "wall"} <= set(summary["timings_ms"])
+    composite = np.asarray(Image.open(tmp_path / "o0.png"))
+    layer = np.asarray(Image.open(tmp_path / "l0.png"))
+    original = np.asarray(Image.open(photo_path))
+    assert composite.shape == original.shape and layer.shape[-1] == 4
+    untouched = layer[..., 3] == 0
+    np.testing.assert_array_equal(composite[untouched], original[untouched])
+
+
+def _assert_one_line_error(r):
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("zone: error:"), r.stderr
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "corrupt", "text_as_png", "empty_file", "empty_instruction", "bad_suffix", "directory"],
+)
+def test_bad_input_one_line_error(tmp_path, photo_path, case):
+    args = [str(photo_path), "make it blue", "--action", "change", "--engine", "tiny", "--out", str(tmp_path / "o.png")]
+    if case == "missing":
+        args[0] = str(tmp_path / "nope.png")
+    elif case == "corrupt":
+        data = photo_path.read_bytes()
+        (tmp_path / "corrupt.png").write_bytes(data[: len(data) // 3])
+        args[0] = str(tmp_path / "corrupt.png")
+    elif case == "text_as_png":
+        (tmp_path / "text.png").write_text("this is not an image\n")
+        args[0] = str(tmp_path / "text.png")
+    elif case == "empty_file":
+        (tmp_path / "empty.png").write_bytes(b"")
+        args[0] = str(tmp_path / "empty.png")
+    elif case == "empty_instruction":
+        args[1] = "  "
+    elif case == "bad_suffix":
+        args[-1] = str(tmp_path / "o.gif")
+    elif case == "directory":
+        args[0] = str(tmp_path)
+    r = zone("edit", *args)
+    _assert_one_line_error(r)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_missing_weights_message_names_models_and_fix(tmp_path, photo_path, monkeypatch):
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "TORCH_HOME": str(tmp_path / "torch"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "tui.cli", "edit", str(photo_path), "make it blue", "--action", "change",
+                        "--device", "cpu", "--out", str(tmp_path / "o.png")], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    err = r.stderr.strip().splitlines()[-1]
+    assert "timbrooks/instruct-pix2pix" in err and "vinesmsuic/magicbrush-jul7" in err and "sam_vit_h_4b8939.pth" in err
+    assert "zone models download" in err and "looked in" in err

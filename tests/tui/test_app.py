@@ -1,0 +1,214 @@
+"""The chat app against a fast fake service: layout, keys, dialogs, progress, cancel, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.app import ZoneApp
+from tui.screens.branch import BranchScreen
+from tui.screens.export import ExportScreen
+from tui.screens.help import HelpScreen
+from tui.screens.sessions import SessionPickerScreen
+from tui_support import FakeService, main_screen, settle
+
+
+def texts(app) -> list[str]:
+    return [m.text for m in main_screen(app).chat.messages]
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.click("#prompt")
+    await pilot.press(*text, "enter")
+
+
+async def test_first_screen_says_how_to_begin(photo: Path) -> None:
+    app = ZoneApp(service=FakeService(), image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert "press Enter" in texts(app)[0]
+        assert screen.session.name == "grad.png"
+        assert len(screen.versions) == 1 and screen.tree.selected_id == screen.head_id
+        assert screen.pane.image is not None
+        assert "HEAD" in screen.pane.caption
+        assert app.focused is screen.query_one("#prompt")
+
+
+async def test_edit_then_keys_go_through_the_agent(photo: Path) -> None:
+    service = FakeService()
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await type_line(pilot, "make the sky pink")
+        await settle(pilot)
+        assert len(screen.versions) == 2
+        first = screen.head_id
+        assert "make the sky pink" in screen.pane.caption
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert screen.head_id != first
+        await type_line(pilot, "redo")
+        await settle(pilot)
+        assert screen.head_id == first
+        assert service.calls == ["make the sky pink", "undo", "redo"]  # key and typed: same text
+        assert any(t.startswith("Undid") for t in texts(app))
+
+
+async def test_views_switch_by_key_and_by_chat(photo: Path) -> None:
+    app = ZoneApp(service=FakeService(), image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await type_line(pilot, "add a hat")
+        await settle(pilot)
+        result = screen.pane.image.tobytes()
+        await pilot.press("f6")
+        await settle(pilot)
+        assert screen.pane.view == "mask" and "mask" in screen.pane.caption
+        assert screen.pane.image.tobytes() != result
+        await pilot.press("f2")
+        await settle(pilot)
+        assert screen.pane.view == "diff"
+        await type_line(pilot, "show the original")
+        await settle(pilot)
+        assert screen.pane.view == "original"
+        await pilot.click("#view-result")
+        await settle(pilot)
+        assert screen.pane.view == "result" and screen.pane.image.tobytes() == result
+
+
+async def test_progress_escape_cancels_and_history_stays_browsable(photo: Path) -> None:
+    service = FakeService(delay=1.5)
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await type_line(pilot, "add a hat")
+        await settle(pilot)
+        await type_line(pilot, "add a scarf")
+        await pilot.pause(0.6)
+        assert screen.busy and screen.progress.has_class("-running")
+        assert screen.progress.stage_text.startswith("Denoising step")
+        # browse while the edit runs: the older version shows as a preview
+        await pilot.press("ctrl+t", "up")
+        await pilot.pause(0.2)
+        assert "preview" in screen.pane.caption and "original" in screen.pane.caption
+        await type_line(pilot, "add a bird")  # refused politely while busy
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.progress.has_class("-running")
+        assert len(service.versions) == 2  # nothing committed by the cancelled edit
+        assert "Edit cancelled; nothing was committed." in texts(app)
+        assert any(t.startswith("Still working") for t in texts(app))
+
+
+async def test_errors_are_chat_messages_and_the_app_keeps_running(photo: Path) -> None:
+    service = FakeService(fail_on="explode")
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_line(pilot, "explode the car")
+        await settle(pilot)
+        assert any("Out of memory" in t and "--device cpu" in t for t in texts(app))
+        await type_line(pilot, "add a hat")
+        await settle(pilot)
+        assert len(main_screen(app).versions) == 2
+
+
+async def test_a_bad_file_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    app = ZoneApp(service=FakeService(), image=bad)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any(t.startswith("Could not open it") for t in texts(app))
+        assert isinstance(app.screen, SessionPickerScreen)
+
+
+async def test_branch_checkout_and_export_dialogs(photo: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    service = FakeService()
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await type_line(pilot, "add a hat")
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, BranchScreen)
+        await pilot.press(*"bad name", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BranchScreen)  # refused, with a reason
+        await pilot.press("ctrl+u", *"hats", "enter")
+        await settle(pilot)
+        assert service.calls[-1] == "branch here as hats"
+        # check out the original through the tree and the footer key
+        await pilot.press("ctrl+t", "up", "ctrl+o")
+        await settle(pilot)
+        assert service.calls[-1].startswith("checkout 00000000")
+        assert screen.versions[screen.head_id].parent_id is None
+        # export: format radio changes the suffix; Enter writes it through the agent
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.click("#fmt-jpg")
+        await pilot.pause()
+        assert app.screen.query_one("#path").value.endswith(".jpg")
+        await pilot.click("#export")
+        await settle(pilot)
+        written = list(tmp_path.glob("grad-*.jpg"))
+        assert len(written) == 1 and service.calls[-1] == f"save it as {written[0]}"
+
+
+async def test_help_lists_every_key_and_closes(photo: Path) -> None:
+    app = ZoneApp(service=FakeService(), image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#keys").render())
+        for word in ("Undo", "Redo", "branch", "HEAD", "Export", "view", "Cancel", "Quit"):
+            assert word.lower() in keys.lower()
+        await pilot.click("#close")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_small_terminal_collapses_and_resizes(photo: Path) -> None:
+    app = ZoneApp(service=FakeService(), image=photo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.has_class("-narrow")
+        assert screen.query_one("#history").region.width > 0
+        assert screen.query_one("#image").region.height > 0
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot)
+        assert screen.has_class("-wide") and not screen.has_class("-narrow")
+        assert screen.query_one("#history-pane").region.x > screen.query_one("#image-pane").region.x
+
+
+async def test_bare_chat_lists_sessions_to_pick(photo: Path) -> None:
+    service = FakeService()
+    service.open_image(photo)
+    service.handle("s", "add a hat")
+    app = ZoneApp(service=service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPickerScreen)
+        assert "add a hat" in str(app.screen.query_one(".last").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.session.name == "grad.png" and len(screen.versions) == 2
+        assert "add a hat" in texts(app)  # the conversation is replayed
+
+
+def test_bad_renderer_is_refused() -> None:
+    with pytest.raises(ValueError, match="renderer"):
+        ZoneApp(service=FakeService(), renderer="ascii-art")

@@ -1,0 +1,54 @@
+"""`zone chat [IMAGE]`: the terminal app; edit a photo by talking to it, browse its versions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+RENDERER_HELP = ("how pictures are drawn: auto (Kitty graphics or Sixel when the terminal has them, "
+                 "else half-block cells), halfcell, sixel, tgp or unicode (default: $ZONE_IMAGE_RENDERER or auto)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("chat", help="the terminal app: edit a photo through conversation", description=__doc__)
+    p.add_argument("image", nargs="?", help="a photo to start a new session on (omit to pick a recent session)")
+    p.add_argument("--session", "-s", metavar="ID", help="reopen a session (id, id prefix, name or 'last')")
+    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
+                   help="history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)")
+    p.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the engine's)")
+    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default 512)")
+    p.add_argument("--renderer", default=None, help=RENDERER_HELP)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.cli import UserError
+
+    if args.image and args.session:
+        raise UserError("give a photo or --session, not both")
+    image = Path(args.image).expanduser() if args.image else None
+    if image is not None and not image.is_file():
+        raise UserError(f"no such file: {args.image}")
+    edit_params: dict = {}
+    if args.steps is not None:
+        edit_params["steps"] = args.steps
+    if args.work_size is not None:
+        edit_params["work_size"] = args.work_size
+
+    def service_factory():
+        from agent.service import ZoneService
+
+        return ZoneService(db_url=args.db, engine=args.engine, device=args.device, edit_params=edit_params)
+
+    try:
+        from tui.app import ZoneApp
+
+        app = ZoneApp(service_factory=service_factory, image=image, session=args.session, renderer=args.renderer)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    app.run()
+    if app.service is not None:
+        app.service.close()
+    return 0
