@@ -82,14 +82,12 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
 
 
 def failed(message: str, committed: int = 0) -> str:
-    """The reply to an edit that raised: what happened and what to do."""
+    """The reply to an edit that raised or was cancelled: what happened and what to do."""
+    kept = f" ({committed} earlier edit{'s' if committed != 1 else ''} of this turn kept)" if committed else ""
     msg = message.rstrip(".")
     if "cancel" in msg.lower():
-        head = "Edit cancelled"
-    else:
-        head = f"The edit failed: {msg}"
-    kept = f" ({committed} earlier edit{'s' if committed != 1 else ''} of this turn kept)" if committed else ""
-    return f"{head}; nothing else changed{kept}. Try rephrasing, or 'try again'."
+        return f"Edit cancelled; nothing was committed{kept}."
+    return f"The edit failed: {msg}; nothing else changed{kept}. Try rephrasing, or 'try again'."
 
 
 def _version_words(v: dict) -> str:

@@ -90,7 +90,7 @@ _BRANCH_NAME = re.compile(r"\b(?:called|named|as)\s+['\"]?([\w.-]+)", re.I)
 _BRANCH_BARE = re.compile(r"\bbranch\s+['\"]?([\w.-]+)", re.I)
 _NOT_NAMES = frozenset("here off from at now this that it the a an called named as to".split())
 _START_REFS = frozenset("start beginning original root first".split())
-_EXPORT_PATH = re.compile(r"([\w~./\\-]*[\w-]\.(?:png|jpe?g|ora))\b", re.I)
+_EXPORT_PATH = re.compile(r"([\w~./\\-]*[\w-]\.[a-z][a-z0-9]{1,4})\b", re.I)
 _EXPORT_FMT = re.compile(r"\b(png|jpe?g|ora|openraster)\b", re.I)
 _VIEWS = (
     ("diff", r"\b(?:diff|difference|differences|changes|changed|compare|comparison)\b"),
@@ -180,13 +180,16 @@ def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall
     """Split an edit utterance into planned edits, resolving pronouns clause by clause."""
     edits: list[PlannedEdit] = []
     obj = last_object(last.instruction, last.action) if last else None
-    for clause in split_compound(text):
+    clauses = split_compound(text)
+    for clause in clauses:
         clause, unresolved = resolve_pronouns(clause, obj)
         if unresolved:
             return {"clarify": "unresolved_reference"}
-        c = classify(clause) if len(edits) or clause != text else None
-        action = getattr(c, "action", None) if c is not None and getattr(c, "intent", None) == "edit" else None
-        action = action or (overall_action if clause == text else None) or verb_action(clause)
+        action = overall_action
+        if len(clauses) > 1:  # the utterance's action covers one clause at best: ask per clause
+            c = classify(clause)
+            action = getattr(c, "action", None) if getattr(c, "intent", None) == "edit" else None
+        action = action or verb_action(clause)
         edits.append({"instruction": clause, "action": action, "kind": "new", "parent": None, "seed": None})
         obj = last_object(clause, action) or obj
     return {"intent": "edit", "action": edits[-1]["action"] if len(edits) == 1 else None, "edits": edits}

@@ -43,6 +43,12 @@ class StageTimer:
             self.timings_ms[name] = self.timings_ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000.0
 
 
+def out_of_memory_message(offloading: bool) -> str:
+    """The one-line advice given when the GPU runs out of memory."""
+    advice = "a smaller --work-size or --device cpu" if offloading else "a smaller --work-size, --offload, or --device cpu"
+    return f"the GPU ran out of memory; try {advice}"
+
+
 class ZoneEngine:
     """The ZONE method over a lazily loaded `ModelBundle`.
 
@@ -51,6 +57,15 @@ class ZoneEngine:
         loader: builds the bundle on first use (may raise `WeightsMissingError`).
         meaningful: False for random-weight engines, whose edits carry no meaning.
         capture: guidance branches whose cross-attention localizes the edit (see `engine.attention`).
+        default_work_size: long side the models see when `EditParams.work_size` is None.
+        fast: the fast turn (`engine.fastsam.FastMaskRefiner`: batched prompts, low-res mask
+            post-processing, one Region-IoU op; on CUDA also both UNets overlapped on two streams,
+            channels-last UNets and SAM's encoder in bfloat16). None: on when the models are on
+            CUDA. The same edit as the plain path (tests/engine/test_fast_paths.py).
+        offload: keep idle models on the CPU (SAM while denoising, the diffusion models while
+            segmenting), for GPUs with little memory (`engine.offload`).
+        compile_unets: `torch.compile` MagicBrush's UNet at load time (compilation happens on the
+            first turn). IP2P's UNet stays eager: its capture processors change every turn.
     """
 
     def __init__(
@@ -60,14 +75,21 @@ class ZoneEngine:
         meaningful: bool = True,
         capture: str = "null_text",
         default_work_size: int = 512,
+        fast: Optional[bool] = None,
+        offload: bool = False,
+        compile_unets: bool = False,
     ):
         self.name = name
+        self.fast = fast
+        self.offload = offload
+        self.compile_unets = compile_unets
         self.default_work_size = default_work_size
         self.meaningful = meaningful
         self.capture = capture
         self._loader = loader
         self._bundle: Optional[ModelBundle] = None
         self._lock = threading.Lock()
+        self._device: Optional[torch.device] = None
         self.load_ms: float = 0.0
 
     @property
@@ -87,11 +109,20 @@ class ZoneEngine:
                 if progress is not None:
                     progress(ProgressEvent("load", 0, 1, f"loading the {self.name} models"))
                 t0 = time.perf_counter()
-                self._bundle = self._loader()
+                self._bundle = self._prepare(self._loader())
                 self.load_ms = (time.perf_counter() - t0) * 1000.0
                 if progress is not None:
                     progress(ProgressEvent("load", 1, 1, "models loaded"))
         return self._bundle
+
+    def _prepare(self, bundle: ModelBundle) -> ModelBundle:
+        """Load-time options: channels-last UNets (fast path on CUDA) and `torch.compile`."""
+        if bundle.device.type == "cuda" and self.use_fast_on(bundle.device):
+            for unet in (bundle.unet_ip2p, bundle.unet_mb):
+                unet.to(memory_format=torch.channels_last)
+        if self.compile_unets:
+            bundle.unet_mb.compile(fullgraph=False, dynamic=False)
+        return bundle
 
     def edit(
         self,
@@ -126,12 +157,17 @@ class ZoneEngine:
             return self._edit(bundle, image, instruction, params, progress, cancel)
         except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - needs a GPU
             torch.cuda.empty_cache()
-            raise DeviceOutOfMemoryError(
-                "the GPU ran out of memory; try a smaller --work-size, --offload, or --device cpu"
-            ) from exc
+            raise DeviceOutOfMemoryError(out_of_memory_message(self.offload)) from exc
 
     def _edit(self, bundle, image, instruction, params: EditParams, progress, cancel) -> EditResult:
-        timer = StageTimer(bundle.device)
+        from engine.offload import ModelOffloader
+
+        device = torch.device(bundle.device if self._device is None else self._device)
+        self._device = device  # the accelerator, also while offloading moves the models
+        offloader = ModelOffloader(bundle, device, enabled=self.offload and device.type != "cpu")
+        fast = self.use_fast_on(device)
+        timer = StageTimer(device)
+        sub_timings: dict[str, float] = {}
         warnings: list[str] = []
         emit = progress or (lambda event: None)
 
@@ -148,7 +184,8 @@ class ZoneEngine:
 
         # 2. Conditioning: text embeddings [3, 77, D] and image latents [3, 4, h/8, w/8].
         emit(ProgressEvent("encode", 0, 1, "encoding the instruction and the photo"))
-        sampler = FusedSampler(bundle, capture=self.capture)
+        offloader.activate("diffusion")
+        sampler = FusedSampler(bundle, capture=self.capture, overlap_streams=fast)
         with timer.stage("text_encode"):
             context, last_token = sampler.encode_prompt(instruction)
         with timer.stage("vae_encode"):
@@ -180,23 +217,37 @@ class ZoneEngine:
 
         # 5. Refinement (eq. 6): SAM segments of I_sty (of the original for remove), Region-IoU.
         emit(ProgressEvent("segment", 0, 1, "segmenting"))
-        refiner = MaskRefiner(
-            bundle.sam,
-            points_per_side=params.points_per_side or bundle.sam_points_per_side,
-            points_per_batch=bundle.sam_points_per_batch,
-            min_region_px=params.min_region_px,
-            **self.refiner_thresholds(),
-        )
+        offloader.activate("segment")
+        if fast:
+            from engine.fastsam import FastMaskRefiner
+
+            refiner = FastMaskRefiner(
+                bundle.sam,
+                points_per_side=params.points_per_side or bundle.sam_points_per_side,
+                points_per_batch=max(256, bundle.sam_points_per_batch),
+                min_region_px=params.min_region_px,
+                **self.refiner_thresholds(),
+            )
+        else:
+            refiner = MaskRefiner(
+                bundle.sam,
+                points_per_side=params.points_per_side or bundle.sam_points_per_side,
+                points_per_batch=bundle.sam_points_per_batch,
+                min_region_px=params.min_region_px,
+                **self.refiner_thresholds(),
+            )
         with timer.stage("segment"):
             target = work if params.action == "remove" else canvas
             refined = refiner.refine(rough, target, fallback_mask=changed_pixel_mask(canvas, work))
+        for key, ms in getattr(refiner, "last_timings_ms", {}).items():
+            sub_timings[f"segment.{key}"] = ms
         warnings += refined.warnings
         check_cancel()
 
         # 6. Blending (eq. 7-8): dilate, FFT edge smoother, alpha, full resolution.
         emit(ProgressEvent("blend", 0, 1, "blending"))
         with timer.stage("smooth"):
-            smoother = EdgeSmoother.from_params(params, device=bundle.device if bundle.device.type == "cuda" else None)
+            smoother = EdgeSmoother.from_params(params, device=device if device.type == "cuda" else None)
             smoothed = smoother(canvas, work, refined.mask)
         warnings += smoothed.warnings
         with timer.stage("composite"):
@@ -209,6 +260,7 @@ class ZoneEngine:
 
         timings = dict(timer.timings_ms)
         timings["total"] = sum(timings.values())
+        timings.update(sub_timings)  # parts of "segment", not added to the total
         return EditResult(
             composite=composite,
             layer=layer,
@@ -226,11 +278,16 @@ class ZoneEngine:
                 "model_ids": dict(bundle.model_ids),
                 "work_hw": [h, w],
                 "capture": self.capture,
+                "fast": fast,
                 "segment_index": refined.index,
                 "segment_iou": round(float(refined.iou), 6),
                 "num_segments": refined.num_segments,
             },
         )
+
+    def use_fast_on(self, device: torch.device) -> bool:
+        """Whether a turn on `device` takes the fast path (`fast=None`: on CUDA)."""
+        return device.type == "cuda" if self.fast is None else bool(self.fast)
 
     def refiner_thresholds(self) -> dict:
         """SAM automatic-mask thresholds: SAM's defaults, relaxed for random-weight models."""

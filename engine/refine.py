@@ -97,9 +97,7 @@ def changed_pixel_mask(styled: np.ndarray, original: np.ndarray, threshold: int 
 
 def _writable_bool(a) -> np.ndarray:
     """A bool numpy array torch can wrap without a warning (copies read-only inputs only)."""
-    arr = np.asarray(a)
-    if arr.dtype != bool:
-        return arr.astype(bool)
+    arr = np.ascontiguousarray(np.asarray(a), dtype=bool)
     return arr if arr.flags.writeable else arr.copy()
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 import torch
@@ -244,8 +243,8 @@ class EdgeSmoother:
         d0, _ = self.sizes_for(h, w)
         luma = torch.tensor(LUMA_601, device=self.device, dtype=self.dtype)  # [3]
         np_dtype = np.float64 if self.dtype == torch.float64 else np.float32
-        sty = torch.from_numpy(np.array(styled, dtype=np_dtype)).to(self.device)  # [h, w, 3]
-        org = torch.from_numpy(np.array(original, dtype=np_dtype)).to(self.device)
+        sty = torch.from_numpy(np.array(styled, dtype=np_dtype, order="C")).to(self.device)  # [h, w, 3]
+        org = torch.from_numpy(np.array(original, dtype=np_dtype, order="C")).to(self.device)
         # 1. gray(I_L,d) - gray(I_G,d) = gray(I_sty - I_G) ⊙ M_d (gray and masking are linear).
         diff = ((sty - org) @ luma) * dilated  # [h, w]
         # 2. H(f(a)) - H(f(b)) = H(f(a - b)); H applied in unshifted layout.

@@ -4,7 +4,7 @@ Usage: python scripts/train_classifier.py [--out agent/data/classifier.npz] [--l
 
 Reads the templated training split (classifier_train.jsonl) and the hand-written training examples
 (classifier_handwritten.jsonl); the held-out split and the realistic test file are never read.
-Fits two multinomial logistic-regression heads with L-BFGS (scipy, training time only): intent
+Fits two multinomial logistic-regression heads with a small numpy L-BFGS (scipy.sparse at training time only): intent
 over all rows, action over edit rows. Classes are re-weighted by 1/sqrt(frequency).
 """
 
@@ -13,14 +13,16 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
-import scipy.optimize
-import scipy.sparse
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small vectors: threads only add contention
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import scipy.sparse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,7 +32,7 @@ from agent.features import FEATURE_VERSION, hashed_features  # noqa: E402
 DATA = ROOT / "agent" / "data"
 TRAIN_FILES = ("classifier_train.jsonl", "classifier_handwritten.jsonl")
 MIN_DOC_FREQ = 2
-MAX_ITER = 400
+MAX_ITER = 100
 
 
 def read_rows(paths: list[Path]) -> list[dict]:
@@ -103,11 +105,50 @@ def fit_softmax(x: scipy.sparse.csr_matrix, y: np.ndarray, n_classes: int, l2: f
         gw = xt @ g + l2 * w
         return float(loss), np.concatenate([gw.ravel(), g.sum(axis=0)])
 
-    theta0 = np.zeros(f * n_classes + n_classes)
-    res = scipy.optimize.minimize(loss_grad, theta0, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": MAX_ITER, "maxcor": 10, "gtol": 1e-9, "ftol": 1e-12})
-    w = res.x[: f * n_classes].reshape(f, n_classes)
-    return w, res.x[f * n_classes:]
+    theta = lbfgs(loss_grad, np.zeros(f * n_classes + n_classes), MAX_ITER)
+    return theta[: f * n_classes].reshape(f, n_classes), theta[f * n_classes:]
+
+
+def lbfgs(fun, theta: np.ndarray, max_iter: int, memory: int = 6) -> np.ndarray:
+    """Return the minimiser found by plain L-BFGS with a backtracking (Armijo) line search.
+
+    Args:
+        fun: theta -> (loss, gradient).
+        theta: the starting point.
+        max_iter: number of iterations.
+        memory: number of (step, gradient change) pairs kept.
+    """
+    loss, grad = fun(theta)
+    steps: list[tuple[np.ndarray, np.ndarray, float]] = []
+    for _ in range(max_iter):
+        q = grad.copy()
+        alphas = []
+        for s, y, rho in reversed(steps):
+            a = rho * (s @ q)
+            alphas.append(a)
+            q -= a * y
+        if steps:
+            s, y, _ = steps[-1]
+            q *= (s @ y) / (y @ y)
+        for (s, y, rho), a in zip(steps, reversed(alphas)):
+            q += s * (a - rho * (y @ q))
+        direction = -q
+        slope = grad @ direction
+        if slope >= 0:
+            direction, slope, steps = -grad, -(grad @ grad), []
+        t = 1.0
+        while True:
+            new_theta = theta + t * direction
+            new_loss, new_grad = fun(new_theta)
+            if new_loss <= loss + 1e-4 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        s, y = new_theta - theta, new_grad - grad
+        if s @ y > 1e-12:
+            steps.append((s, y, 1.0 / (s @ y)))
+            steps = steps[-memory:]
+        theta, loss, grad = new_theta, new_loss, new_grad
+    return theta
 
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

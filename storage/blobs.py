@@ -79,17 +79,26 @@ def put_blob(db: Session, data: bytes, kind: str) -> str:
             db.execute(update(Blob).where(Blob.sha256 == sha).values(data=data, size=len(data)))
         return sha
     values = {"sha256": sha, "kind": kind, "size": len(data), "data": data, "created_at": utc_now()}
-    dialect = db.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        db.execute(Blob.__table__.insert().values(**values))
-        return sha
-    # a concurrent writer may store the same bytes first: that is fine, they are identical
-    db.execute(insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
+    db.execute(_insert_ignoring_duplicates(db.get_bind().dialect.name), [values])
     return sha
+
+
+_INSERTS: dict[str, object] = {}
+
+
+def _insert_ignoring_duplicates(dialect: str):
+    """Return a cached INSERT for blobs that skips an existing address (a concurrent writer's)."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            stmt = _INSERTS[dialect] = Blob.__table__.insert()
+            return stmt
+        stmt = _INSERTS[dialect] = insert(Blob).on_conflict_do_nothing(index_elements=["sha256"])
+    return stmt
 
 
 def get_blob(db: Session, sha: str, label: str = "blob") -> bytes:

@@ -113,7 +113,7 @@ def build_ora(original: np.ndarray, layers: list[tuple[str, np.ndarray]], compos
     entries = [(original_name, "data/layer000.png", encode_png(original))]
     for i, (name, rgba) in enumerate(layers, start=1):
         entries.append((name, f"data/layer{i:03d}.png", encode_png(rgba)))
-    stack = [f'<?xml version="1.0" encoding="UTF-8"?>',
+    stack = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72">',
              '<stack>']
     for name, src, _ in reversed(entries):  # stack.xml lists the top layer first

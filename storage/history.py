@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from storage import refs
-from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
+from storage.blobs import delete_unreferenced, encode_png, put_blob
 from storage.config import default_db_url
 from storage.db import WRITE_OPTION, one_line, open_engine
 from storage.errors import DatabaseError, InvalidOperationError, NotFoundError, StorageError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.replay import load_script, run_replay
@@ -120,7 +121,7 @@ def test_zone_replay_cli_with_the_tiny_engine(tmp_path, capsys):
     from tui.cli import main
 
     path = _script(tmp_path, ["make his tie blue", "undo", "wear him a hat"], seed=3)
-    args = ["replay", str(path), "--engine", "tiny", "--device", "cpu", "--steps", "2",
+    args = ["replay", str(path), "--engine", "tiny", "--device", "cpu", "--steps", "2", "--work-size", "64",
             "--db", f"sqlite:///{tmp_path / 'cli.db'}", "--out", str(tmp_path / "run1"), "--json"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
@@ -129,6 +130,15 @@ def test_zone_replay_cli_with_the_tiny_engine(tmp_path, capsys):
     assert set(report["turns"][0]) >= {"text", "intent", "action", "version", "parent", "head", "reply"}
     assert report["turns"][1]["head"] == report["turns"][0]["parent"]
     assert report["turns"][2]["parent"] == report["turns"][0]["parent"]
+    # the edit's pixels are local: outside its mask the turn image is the original, byte for byte
+    from engine.imageio import load_image
+    from storage.history import HistoryStore
+
+    with HistoryStore(f"sqlite:///{tmp_path / 'cli.db'}") as store:
+        mask = store.mask(report["session"], report["turns"][0]["version"])
+        original = store.original(report["session"])
+    turn1 = load_image(tmp_path / "run1" / "turn-01.png")
+    assert mask.any() and np.array_equal(turn1[~mask], original[~mask])
     run1 = sorted(p.name for p in (tmp_path / "run1").iterdir())
     assert run1 == ["final.png", "turn-01.png", "turn-02.png", "turn-03.png"]
     assert main(args[:-3] + ["--out", str(tmp_path / "run2")]) == 0

@@ -105,6 +105,8 @@ def test_export_show_and_history(svc, tmp_path):
     assert (tmp_path / "exports" / "final.png").is_file()
     r = service.handle(sid, "export as ora")
     assert r.error is None and list((tmp_path / "exports").glob("*.ora"))
+    r = service.handle(sid, "save it as final.gif")
+    assert r.error and "gif" in r.reply and not (tmp_path / "exports" / "final.gif").exists()
     r = service.handle(sid, "show me the mask")
     assert (r.intent, r.view) == ("show", "mask")
     assert service.handle(sid, "history").reply.startswith("2 versions")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import PYTHON, commit_layer, make_image, subprocess_env
+from storehelp import PYTHON, commit_layer, make_image, subprocess_env
 from storage.history import HistoryStore
 
 COMMITTER = textwrap.dedent("""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import PYTHON, commit_layer, make_image, subprocess_env
+from storehelp import PYTHON, commit_layer, make_image, subprocess_env
 from storage.history import HistoryStore
 from tui.cli import main
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_image
+from storehelp import make_image
 from storage import db as dbmod
 from storage.config import default_db_url, sqlite_path, to_url
 from storage.errors import DatabaseError, NotFoundError, SchemaTooNewError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import commit_layer, make_image, make_layer
+from storehelp import commit_layer, make_image, make_layer
 from storage.errors import InvalidOperationError, NotFoundError
 from storage.history import HistoryStore
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from conftest import commit_layer, make_image, make_layer
+from storehelp import commit_layer, make_image, make_layer
 from storage.compose import compose_reference
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
 from storage.models import Blob, RenderCacheRow, VersionRow

@@ -27,13 +27,14 @@ CHAT = (
 )
 
 
-def _key_name(key: str) -> str:
-    return " / ".join(
-        part.replace("ctrl+", "Ctrl+").replace("escape", "Esc").replace("f", "F", 1)
-        if part.startswith("f") and part[1:].isdigit() else
-        part.replace("ctrl+", "Ctrl+").replace("escape", "Esc")
-        for part in key.split(",")
-    )
+def key_name(keys: str) -> str:
+    """'ctrl+z' -> 'Ctrl+Z', 'f1' -> 'F1', 'escape' -> 'Esc'; alternatives joined with ' / '."""
+    names = []
+    for key in keys.split(","):
+        parts = [{"ctrl": "Ctrl", "escape": "Esc", "shift": "Shift"}.get(p, p.upper() if len(p) <= 3 else p)
+                 for p in key.strip().split("+")]
+        names.append("+".join(parts))
+    return " / ".join(names)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,7 +53,7 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
         for binding in self.key_bindings:
-            keys.add_row(_key_name(binding.key), binding.tooltip or binding.description)
+            keys.add_row(key_name(binding.key), binding.tooltip or binding.description)
         mouse = Table.grid(padding=(0, 2))
         mouse.add_column(style="bold cyan", no_wrap=True)
         mouse.add_column()

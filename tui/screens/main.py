@@ -26,7 +26,6 @@ from tui.widgets.image_pane import VIEW_NAMES, ImagePane, to_pil
 
 HINT = "Type what to change, e.g. “make the sky pink”, and press Enter. F1 shows every key."
 BUSY = "Still working on the last instruction: wait for it, or press Esc to cancel it."
-_SAFE_PATH = re.compile(r"^[\w~./\\-]*[\w-]\.(?:png|jpe?g|ora)$", re.I)
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -322,15 +321,9 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ExportScreen(default, what), chosen)
 
-    def _export(self, version_id: str, path: Path) -> None:
-        """HEAD goes through the agent ('save it as PATH'); another version is exported directly."""
-        if version_id == self.head_id and _SAFE_PATH.match(str(path)):
-            self.run_turn(f"save it as {path}", role="key")
-        else:
-            self._export_direct(version_id, path)
-
     @work(thread=True, group="export", exit_on_error=False)
-    def _export_direct(self, version_id: str, path: Path) -> None:
+    def _export(self, version_id: str, path: Path) -> None:
+        """Write the version through the store (a dialog's path needs no language understanding)."""
         try:
             written = self.service.store.export(self.session.id, version_id, path)
         except Exception as exc:  # noqa: BLE001

@@ -1,0 +1,92 @@
+"""Cost of cross-attention capture: the fused loop with capture vs the same loop without, interleaved."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from engine.models import (
+    ModelBundle,
+    build_tiny_text_encoder,
+    build_tiny_tokenizer,
+    build_tiny_unet,
+    build_tiny_vae,
+    default_scheduler_config,
+)
+from engine.sampler import FusedSampler
+
+CONFIGS = {
+    # the tiny engine's models at the tiny engine's work size
+    "tiny": {"unet": None, "size": 128},
+    # a mid-size SD-shaped UNet (4 levels, 2 layers per block, 768-d text) at 256 px
+    "mid": {"unet": dict(block_out_channels=(64, 128, 256, 256), layers_per_block=2, attention_head_dim=8,
+                         cross_attention_dim=768, norm_num_groups=32), "size": 256},
+}
+
+
+def build_bundle(name: str) -> ModelBundle:
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    cfg = CONFIGS[name]
+    tok = build_tiny_tokenizer()
+    if cfg["unet"] is None:
+        unets = (build_tiny_unet(0), build_tiny_unet(1))
+        text = build_tiny_text_encoder(0, len(tok))
+    else:
+        unets = []
+        for seed in (0, 1):
+            torch.manual_seed(seed)
+            unets.append(UNet2DConditionModel(
+                in_channels=8, out_channels=4,
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3, **cfg["unet"]))
+        torch.manual_seed(0)
+        text = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=1536, num_hidden_layers=2,
+                                            num_attention_heads=12, vocab_size=len(tok), max_position_embeddings=77,
+                                            bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    return ModelBundle(vae=build_tiny_vae(0), text_encoder=text, tokenizer=tok, unet_ip2p=unets[0], unet_mb=unets[1],
+                       scheduler_config=default_scheduler_config(), sam=torch.nn.Identity()).eval()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    bundle = build_bundle(args.config)
+    size = CONFIGS[args.config]["size"]
+    photo = np.random.default_rng(0).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    samplers = {"capture": FusedSampler(bundle, capture="null_text"), "plain": FusedSampler(bundle, capture=None)}
+    ctx, last = samplers["plain"].encode_prompt("make his tie blue")
+    lat = samplers["plain"].encode_image(photo)
+
+    def once(kind: str) -> float:
+        t0 = time.perf_counter()
+        samplers[kind].sample(ctx, lat, steps=args.steps, image_scale=1.5, text_scale=7.5, beta=0.01, seed=0, last_token_index=last)
+        return time.perf_counter() - t0
+
+    once("capture"), once("plain")  # warm-up
+    times = {"capture": [], "plain": []}
+    for k in range(args.repeats):  # interleaved, alternating order, so drift hits both alike
+        order = ("capture", "plain") if k % 2 == 0 else ("plain", "capture")
+        for kind in order:
+            times[kind].append(once(kind))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(json.dumps({
+        "config": args.config, "size": size, "steps": args.steps, "repeats": args.repeats,
+        "torch_threads": torch.get_num_threads(),
+        "median_s": {k: round(v, 4) for k, v in med.items()},
+        "ratio_capture_over_plain": round(med["capture"] / med["plain"], 4),
+    }))
+
+
+if __name__ == "__main__":
+    main()
