@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
@@ -13,6 +14,8 @@ from agent import replies
 from agent.history_ops import last_edit, run_command, sibling_seed
 from agent.state import EditOutcome, TurnContext, TurnState
 from agent.understand import understand
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,7 +73,8 @@ def build_graph(deps: GraphDeps):
                         seed = sibling_seed(deps.store, sid, parent.id, planned["instruction"])
                     else:
                         seed = deps.base_seed + len(deps.store.tree(sid)) - 1
-                params = EditParams(action=planned["action"], seed=int(seed), **deps.edit_params)
+                extra = {k: v for k, v in deps.edit_params.items() if k not in ("action", "seed")}
+                params = EditParams(action=planned["action"], seed=int(seed), **extra)
                 engine = deps.get_engine()
                 image = deps.store.render(sid, parent.id)
                 result = engine.edit(image, planned["instruction"], params, progress=ctx.progress, cancel=ctx.cancel)
@@ -79,7 +83,7 @@ def build_graph(deps: GraphDeps):
                     action=planned["action"], params=result.params or params.to_dict(),
                     timings_ms=result.timings_ms, parent=parent.id)
             except Exception as exc:  # noqa: BLE001 - reported to the user; nothing is committed
-                error = _one_line(exc)
+                error = one_line(exc)
                 break
             results.append({
                 "version_id": version.id, "parent_id": parent.id, "depth": version.depth,
@@ -131,7 +135,7 @@ def _meaningful(deps: GraphDeps) -> bool:
         return True
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     """The exception as one line: user errors by their message, anything else with its type."""
     from engine.errors import ZoneError
 
@@ -142,6 +146,7 @@ def _one_line(exc: BaseException) -> str:
     msg = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, (ZoneError, StorageError)):
         return msg
+    log.debug("edit failed", exc_info=exc)  # not a user error: the traceback for debugging
     if isinstance(exc, MemoryError):
         return "out of memory; try a smaller image or --device cpu"
     return f"{type(exc).__name__}: {msg}"

@@ -134,9 +134,8 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
             done["branches"] = [b.name for b in store.branches(session_id)]
         elif intent == "show":
             done["view"] = cmd.get("view", "result")
-            if done["view"] in ("mask", "layer", "diff"):
-                done["mask_fraction"] = float(store.mask(session_id, "HEAD").mean()) \
-                    if store.head(session_id).parent_id else 0.0
+            if done["view"] in ("mask", "layer", "diff") and store.head(session_id).parent_id:
+                done["mask_fraction"] = float(store.mask(session_id, "HEAD").mean())
         else:
             return done, f"unknown command {intent!r}"
     except (StorageError, OSError, ValueError) as exc:

@@ -44,6 +44,8 @@ def load_script(path: str | Path) -> ReplayScript:
     if not isinstance(image, str) or not image.strip():
         raise ZoneInputError(f"replay script {path}: 'image' must name a photo file")
     turns = data.get("turns")
+    if turns in ("", "~", "null"):  # `turns:` with nothing after it
+        turns = []
     if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
         raise ZoneInputError(f"replay script {path}: 'turns' must be a list of strings")
     seed_text = data.get("seed", "0")
@@ -62,11 +64,11 @@ def load_script(path: str | Path) -> ReplayScript:
 
 def run_replay(script: ReplayScript, out_dir: str | Path, *, engine: str = "real", db_url: Optional[str] = None,
                device: str = "auto", service: Any = None, on_turn: Optional[Callable[[int, dict], None]] = None) -> dict:
-    """Replay every turn; write `out_dir/turn-NN.png` (HEAD after the turn) and `final.png`.
+    """Replay every turn and write `out_dir/turn-NN.png`, the HEAD render after turn NN.
 
     A failing turn is reported in its entry (`error`) and the replay goes on. Returns the report
     `{"session", "image", "seed", "turns": [{"text", "intent", "action", "version", "parent",
-    "head", "reply", "error"}], "failed", "final"}`.
+    "head", "reply", "error", "clarify", "image"}], "failed", "final"}`; `final` is the last turn's image.
     """
     from engine.imageio import save_png
 
@@ -85,15 +87,18 @@ def run_replay(script: ReplayScript, out_dir: str | Path, *, engine: str = "real
         entry = {
             "text": text, "intent": result.intent, "action": result.action, "version": result.version_id,
             "parent": result.parent_id, "head": result.head_id, "reply": result.reply, "error": result.error,
-            "image": str(image_path),
+            "clarify": result.clarify, "image": str(image_path),
         }
         if len(result.edits) > 1:
             entry["versions"] = [e["version_id"] for e in result.edits]
         entries.append(entry)
         if on_turn is not None:
             on_turn(i, entry)
-    final = out / "final.png"
-    save_png(final, service.render(session.id, "HEAD"))
+    if entries:
+        final = Path(entries[-1]["image"])
+    else:  # no turns: the final image is the photo as it was opened
+        final = out / "turn-00.png"
+        save_png(final, service.render(session.id, "HEAD"))
     return {
         "session": session.id, "image": str(script.image), "seed": script.seed, "turns": entries,
         "failed": sum(1 for e in entries if e["error"]), "final": str(final),

@@ -63,7 +63,8 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
         if kind == "retry":
             parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling {version}")
         elif kind == "revise":
-            parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {short(r['parent_id'])}: {version}")
+            base = "the original" if r.get("depth") == 1 else short(r["parent_id"])
+            parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {base}: {version}")
         else:
             again = " again" if kind == "repeat" else ""
             parts.append(f"{what}{again} ({r.get('action', 'edit')}, {place}, {pct}) is {version}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -130,15 +131,19 @@ class ZoneService:
             state = self.graph.invoke({"session_id": sid, "text": text, "nodes_run": []},
                                       context=TurnContext(progress=progress, cancel=cancel))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
-            log.exception("turn failed: %r", text[:200])
-            msg = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            if os.environ.get("ZONE_DEBUG"):
+                raise
+            log.debug("turn failed: %r", text[:200], exc_info=True)
+            from agent.graph import one_line
+
+            msg = one_line(exc)
             head = self.store.head(sid)
             result = TurnResult(text=text, intent="unknown", action=None, head_id=head.id, error=msg,
-                                reply=f"Something went wrong ({msg}); nothing changed.")
+                                reply=f"Something went wrong: {msg.rstrip('.')}; nothing changed.")
         else:
             result = self._result(text, state)
-        meta = {"intent": result.intent, "action": result.action, "edits": result.edits,
-                "error": result.error, "view": result.view, "nodes": result.nodes_run}
+        meta = {"intent": result.intent, "action": result.action, "edits": result.edits, "error": result.error,
+                "view": result.view, "clarify": result.clarify, "nodes": result.nodes_run}
         self.store.add_message(sid, "assistant", result.reply, version_id=result.version_id or result.head_id,
                                meta=meta)
         return result
@@ -156,7 +161,8 @@ class ZoneService:
         return TurnResult(
             text=text, intent=intent, action=state.get("action"), reply=state.get("reply", ""),
             version_id=version_id, parent_id=parent_id, head_id=head.id, edits=edits,
-            error=state.get("error"), view=state.get("view"), command=state.get("command"),
+            error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
+            command=state.get("command"),
             nodes_run=list(state.get("nodes_run") or []),
         )
 

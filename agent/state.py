@@ -95,6 +95,7 @@ class TurnResult:
     edits: list[dict] = field(default_factory=list)  # EditOutcome dicts, one per committed edit
     error: Optional[str] = None
     view: Optional[str] = None  # for "show": result, original, layer, mask or diff
+    clarify: Optional[str] = None  # why the agent asked instead of acting (empty, unsupported, ...)
     command: Optional[dict] = None
     nodes_run: list[str] = field(default_factory=list)
 
@@ -114,4 +115,5 @@ class TurnResult:
             "edits": list(self.edits),
             "error": self.error,
             "view": self.view,
+            "clarify": self.clarify,
         }

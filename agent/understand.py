@@ -82,6 +82,9 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sev
 _COUNT = re.compile(r"\b(?:(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:times|steps?|edits?|changes?)?"
                     r"|(once|twice|thrice))\b", re.I)
 _VERSION = re.compile(r"\b(?:version|v)\s*#?\s*(\d+)\b", re.I)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+_ORDINAL_VERSION = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?:version|edit)\b", re.I)
 _BRANCH_REF = re.compile(r"\bbranch\s+(?:called\s+|named\s+)?['\"]?([\w.-]+)", re.I)
 _GOTO_REF = re.compile(
     r"\b(?:checkout|check\s+out|switch\s+(?:back\s+)?to|go\s+(?:back\s+)?to|jump\s+to|return\s+to|"
@@ -117,8 +120,11 @@ def parse_command(intent: str, text: str) -> Command:
         cmd["count"] = _count(text)
     elif intent == "checkout":
         m = _VERSION.search(text)
+        ordinal = _ORDINAL_VERSION.search(text)
         if m:
             cmd["version_number"] = int(m.group(1))
+        elif ordinal:
+            cmd["version_number"] = _ORDINALS[ordinal.group(1).lower()]
         else:
             m = _BRANCH_REF.search(text) or _GOTO_REF.search(text)
             if m and m.group(1).lower() not in _NOT_NAMES:
@@ -162,7 +168,11 @@ _REPEAT = re.compile(
 _RETRY = re.compile(
     r"^(?:please\s+)?(?:try\s+(?:it\s+|that\s+|this\s+)?again|retry|re-?roll|re-?do\s+it\s+differently|"
     r"another\s+(?:try|attempt|variation|version|one)|give\s+(?:me|it)\s+another\s+(?:try|go|shot)|"
-    r"try\s+(?:a\s+)?(?:different|new)\s+(?:seed|version|variation|one)|one\s+more\s+try)\b", re.I)
+    r"try\s+(?:a\s+)?(?:different|new)\s+(?:seed|version|variation|one)|one\s+more\s+try)"
+    r"(?:\s+please)?[.!]*$", re.I)
+_RETRY_WITH = re.compile(  # "try again with red": a revision, not a reseed
+    r"^(?:please\s+)?(?:try\s+(?:it\s+|that\s+)?again|retry|redo\s+it)[,\s]+(?:but\s+)?(?:with|using|in|as)\s+(?P<frag>.+)$",
+    re.I)
 _UNDO_REDO = re.compile(
     r"^(?:please\s+)?(?P<verb>undo|redo|revert)(?P<all>\s+(?:all|everything))?(?:\s+(?:it|that|this|the\s+last\s+"
     r"(?:edit|one|change)|twice|thrice|once|\d+|one|two|three|four|five)(?:\s+(?:times|steps|edits|changes))?)?"
@@ -241,10 +251,12 @@ def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_
     c = classify(text)
     info = _as_dict(c)
     intent = info["intent"] or "unknown"
+    with_fragment = _RETRY_WITH.match(text)
     if _RETRY.match(text):
         intent = "retry"
-    elif _REVISE.search(text) and intent not in ("help",):
-        plan = _plan_revision(text, last, classify, clarify_below)
+    elif with_fragment or (_REVISE.search(text) and intent not in ("help",)):
+        plan = _plan_revision(with_fragment.group("frag") + " instead" if with_fragment else text,
+                              last, classify, clarify_below)
         if plan:
             return {"classification": info, "intent": plan.get("intent", "edit"), "action": plan.get("action"), **plan}
     out: dict = {"classification": info, "intent": intent, "action": info["action"] if intent == "edit" else None}

@@ -26,7 +26,7 @@ class ModelOffloader:
     With SAM on the CPU during denoising and the UNets on the CPU during segmentation, the
     peak is the larger of the two groups instead of their sum (the real fp16 UNets are about
     1.7 GB each, SAM ViT-H about 2.5 GB in float32). Moving costs a host-device copy per stage,
-    so it is off unless asked for (`zone edit --offload`, `zone bench --offload`).
+    so it is off unless asked for (`ZoneEngine(offload=True)`, `zone bench --offload`).
 
     Args:
         bundle: the `ModelBundle` whose models move.

@@ -56,8 +56,9 @@ class ZoneEngine:
         name: "real" or "tiny" (recorded in every version's parameters).
         loader: builds the bundle on first use (may raise `WeightsMissingError`).
         meaningful: False for random-weight engines, whose edits carry no meaning.
-        capture: guidance branches whose cross-attention localizes the edit (see `engine.attention`).
         default_work_size: long side the models see when `EditParams.work_size` is None.
+        preflight: cheap check run before loading (the real engine resolves its weights there).
+        capture: guidance branches whose cross-attention localizes the edit (see `engine.attention`).
         fast: the fast turn (`engine.fastsam.FastMaskRefiner`: batched prompts, low-res mask
             post-processing, one Region-IoU op; on CUDA also both UNets overlapped on two streams,
             channels-last UNets and SAM's encoder in bfloat16). None: on when the models are on
@@ -66,6 +67,8 @@ class ZoneEngine:
             segmenting), for GPUs with little memory (`engine.offload`).
         compile_unets: `torch.compile` MagicBrush's UNet at load time (compilation happens on the
             first turn). IP2P's UNet stays eager: its capture processors change every turn.
+        device: the device turns run on (None: where IP2P's UNet is at the first turn); needed
+            with `offload` when the bundle may start a turn on the CPU.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class ZoneEngine:
         fast: Optional[bool] = None,
         offload: bool = False,
         compile_unets: bool = False,
+        preflight: Optional[Callable[[], object]] = None,
     ):
         self.name = name
+        self._preflight = preflight
         self.fast = fast
         self.offload = offload
         self.compile_unets = compile_unets
@@ -89,7 +94,7 @@ class ZoneEngine:
         self._loader = loader
         self._bundle: Optional[ModelBundle] = None
         self._lock = threading.Lock()
-        self._device: Optional[torch.device] = None
+        self._device: Optional[torch.device] = torch.device(device) if device is not None else None
         self.load_ms: float = 0.0
 
     @property
@@ -106,6 +111,8 @@ class ZoneEngine:
         """Loads the models once (thread-safe); later calls return at once."""
         with self._lock:
             if self._bundle is None:
+                if self._preflight is not None:
+                    self._preflight()  # e.g. missing weights: fail before announcing a load
                 if progress is not None:
                     progress(ProgressEvent("load", 0, 1, f"loading the {self.name} models"))
                 t0 = time.perf_counter()

@@ -41,13 +41,14 @@ def build_real_engine(device: str = "auto", dtype=None) -> ZoneEngine:
     dev = resolve_device(device)
     dt = resolve_dtype(dev, dtype)
 
+    from engine.weights import resolve_weights
+
     def load():
         from engine.models import load_real_bundle
-        from engine.weights import resolve_weights
 
         return load_real_bundle(resolve_weights(), dev, dt)
 
-    return ZoneEngine("real", load, meaningful=True)
+    return ZoneEngine("real", load, meaningful=True, preflight=resolve_weights)
 
 
 def build_tiny_engine(device: str = "auto", dtype=None, seed: int = 0) -> ZoneEngine:

@@ -23,8 +23,8 @@ import classifier_templates as T  # noqa: E402
 
 HELD_OUT_MOD = 5
 EDIT_COUNTS = {"train": 2600, "heldout": 700}      # per action
-INTENT_COUNTS = {"train": 420, "heldout": 120}      # per non-edit intent
-UNKNOWN_COUNTS = {"train": 900, "heldout": 200}
+INTENT_COUNTS = {"train": 1000, "heldout": 300}     # per non-edit intent
+UNKNOWN_COUNTS = {"train": 1800, "heldout": 400}
 PER_TEMPLATE_CAP = {"train": 10**9, "heldout": 15}  # held-out: many templates, few copies of each
 NON_IMPERATIVE = ("{", "i ", "i'd", "what", "there", "it ", "could", "can ", "is ", "no ", "the ")
 KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
@@ -124,6 +124,8 @@ class Generator:
         self.forum = split_list(T.FORUM_WRAPPERS, side)
         self.simple_prefixes = T.SIMPLE_PREFIXES
         self.simple_suffixes = T.SIMPLE_SUFFIXES
+        self.terse_prefixes = T.COMMAND_TERSE_PREFIXES
+        self.extra_suffixes = T.COMMAND_EXTRA_SUFFIXES
 
     def random_id(self) -> str:
         """Return a random hexadecimal version id of 4 to 12 characters."""
@@ -159,11 +161,19 @@ class Generator:
         rng = self.rng
         fillers = dict(self.fillers, id=[self.random_id()])
         text = fill(template, fillers, rng)
-        if len(text.split()) > 1 and not template.startswith(NON_IMPERATIVE):
+        r = rng.random()
+        if r < 0.15:  # terse chat: "nah undo", "hmm, try again"
+            text = rng.choice(self.terse_prefixes) + text
+        elif len(text.split()) > 1 and not template.startswith(NON_IMPERATIVE):
             text = rng.choice(self.simple_prefixes) + text
-        text = text + rng.choice(self.simple_suffixes)
-        if rng.random() < 0.12:
+        if rng.random() < 0.2:
+            text = text + rng.choice(self.extra_suffixes)
+        else:
+            text = text + rng.choice(self.simple_suffixes)
+        if rng.random() < 0.15:
             text = add_typo(text, rng)
+        if rng.random() < 0.1:  # no punctuation, as typed in a hurry
+            text = text.rstrip("?!. ") or text
         return style(text, rng)
 
     def nonsense(self) -> str:
@@ -185,27 +195,30 @@ class Generator:
         if r < 0.45:
             text = rng.choice(split_list(T.UNKNOWN, self.side))
             return style(text + rng.choice(self.simple_suffixes), rng)
-        if r < 0.7:
+        if r < 0.55:  # code, URLs, numbers, emoji
+            return rng.choice(split_list(T.UNKNOWN_SNIPPETS, self.side))
+        if r < 0.75:
             return rng.choice(split_list(T.FOREIGN, self.side))
         return self.nonsense()
 
 
-def generate(side: str, seed: int) -> list[dict]:
+def generate(side: str, seed: int, exclude: set[str] = frozenset()) -> list[dict]:
     """Return the deduplicated labelled rows of one side of the split.
 
     Args:
         side: "train" or "heldout".
         seed: random seed.
+        exclude: lower-cased texts never to emit (the training texts, for the held-out side).
     """
     gen = Generator(side, seed)
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict] = {key: {} for key in exclude}
     per_family: dict[str, int] = {}
     cap = PER_TEMPLATE_CAP[side]
 
     def emit(text: str, intent: str, action: str | None, family: str, budget: int) -> None:
         key = text.strip().lower()
         used = per_family.get(family, 0)
-        if key and key not in rows and len(rows) < budget and (used < cap or family == "unknown"):
+        if key and key not in rows and len(rows) - len(exclude) < budget and (used < cap or family == "unknown"):
             rows[key] = {"text": text, "intent": intent, "action": action, "family": family}
             per_family[family] = used + 1
 
@@ -225,7 +238,7 @@ def generate(side: str, seed: int) -> list[dict]:
     total += UNKNOWN_COUNTS[side]
     for _ in range(UNKNOWN_COUNTS[side] * 4):
         emit(gen.unknown(), "unknown", None, "unknown", total)
-    return list(rows.values())
+    return [row for row in rows.values() if row]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -245,11 +258,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "agent" / "data"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--handwritten", default=str(Path(__file__).resolve().parent.parent / "agent" / "data"
+                                                     / "classifier_handwritten.jsonl"),
+                        help="hand-written training rows the held-out side must not repeat")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    handwritten = Path(args.handwritten)
+    if handwritten.exists():
+        with handwritten.open(encoding="utf-8") as fh:
+            seen |= {json.loads(line)["text"].strip().lower() for line in fh if line.strip()}
     for side in ("train", "heldout"):
-        rows = generate(side, args.seed)
+        rows = generate(side, args.seed, exclude=seen)
+        seen |= {row["text"].strip().lower() for row in rows}
         write_jsonl(out / f"classifier_{side}.jsonl", rows)
         counts: dict[str, int] = {}
         for row in rows:

@@ -5,7 +5,8 @@ Usage: python scripts/train_classifier.py [--out agent/data/classifier.npz] [--l
 Reads the templated training split (classifier_train.jsonl) and the hand-written training examples
 (classifier_handwritten.jsonl); the held-out split and the realistic test file are never read.
 Fits two multinomial logistic-regression heads with a small numpy L-BFGS (scipy.sparse at training time only): intent
-over all rows, action over edit rows. Classes are re-weighted by 1/sqrt(frequency).
+over all rows, action over edit rows. Classes are re-weighted by 1/sqrt(frequency) and
+hand-written rows count `HANDWRITTEN_WEIGHT` times.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 import zipfile
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small vectors: threads only add contention
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # reproducible sums; threads only add contention here
+os.environ["OMP_NUM_THREADS"] = "1"
 import numpy as np  # noqa: E402
 import scipy.sparse  # noqa: E402
 
@@ -33,6 +34,7 @@ DATA = ROOT / "agent" / "data"
 TRAIN_FILES = ("classifier_train.jsonl", "classifier_handwritten.jsonl")
 MIN_DOC_FREQ = 2
 MAX_ITER = 100
+HANDWRITTEN_WEIGHT = 3.0  # a hand-written row is worth this many templated ones
 
 
 def read_rows(paths: list[Path]) -> list[dict]:
@@ -75,8 +77,8 @@ def build_matrix(texts: list[str], min_df: int) -> tuple[scipy.sparse.csr_matrix
     return x, keys
 
 
-def fit_softmax(x: scipy.sparse.csr_matrix, y: np.ndarray, n_classes: int, l2: float
-                ) -> tuple[np.ndarray, np.ndarray]:
+def fit_softmax(x: scipy.sparse.csr_matrix, y: np.ndarray, n_classes: int, l2: float,
+                row_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (W [F, K], b [K]) of an L2-regularised, class-weighted multinomial logistic regression.
 
     Args:
@@ -84,11 +86,12 @@ def fit_softmax(x: scipy.sparse.csr_matrix, y: np.ndarray, n_classes: int, l2: f
         y: [N] class indices.
         n_classes: K.
         l2: weight of 0.5 * ||W||^2 relative to the mean weighted cross-entropy.
+        row_weight: [N] extra weight of each row (hand-written rows count more).
     """
     n, f = x.shape
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    class_w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
-    sw = class_w[y]
+    counts = np.bincount(y, weights=row_weight, minlength=n_classes)
+    class_w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1e-9)), 0.0)
+    sw = class_w[y] * row_weight
     sw = sw / sw.mean()
     onehot = np.zeros((n, n_classes))
     onehot[np.arange(n), y] = 1.0
@@ -181,10 +184,11 @@ def train(rows: list[dict], l2: float, min_df: int = MIN_DOC_FREQ) -> dict[str, 
     texts = [r["text"] for r in rows]
     x, keys = build_matrix(texts, min_df)
     y_int = np.array([INTENTS.index(r["intent"]) for r in rows])
-    w_int, b_int = fit_softmax(x, y_int, len(INTENTS), l2)
+    weight = np.array([HANDWRITTEN_WEIGHT if r.get("family") == "handwritten" else 1.0 for r in rows])
+    w_int, b_int = fit_softmax(x, y_int, len(INTENTS), l2, weight)
     edit = np.array([r["intent"] == "edit" for r in rows])
     y_act = np.array([ACTIONS.index(r["action"]) for r in rows if r["intent"] == "edit"])
-    w_act, b_act = fit_softmax(x[edit], y_act, len(ACTIONS), l2)
+    w_act, b_act = fit_softmax(x[edit], y_act, len(ACTIONS), l2, weight[edit])
     return {
         "feature_version": np.array(FEATURE_VERSION, dtype=np.int32),
         "intents": np.array(INTENTS),

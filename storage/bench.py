@@ -116,6 +116,40 @@ def run(size: int, shallow: int, deep: int, render_depth: int, repeat: int, url:
     }
 
 
+def measure_full_resolution(height: int, width: int, url: str | None) -> dict[str, float]:
+    """Seconds for one session at full resolution: create, commit, render, export, undo."""
+    rng = np.random.default_rng(0)
+    tile = photo_like(1000, rng)
+    image = np.tile(tile, (height // 1000 + 1, width // 1000 + 1, 1))[:height, :width]
+    layer = np.zeros((height, width, 4), np.uint8)
+    y, x, side = height // 3, width // 3, min(height, width) // 3
+    layer[y:y + side, x:x + side] = (200, 120, 40, 180)
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = HistoryStore(url or os.path.join(tmp, "full.db"))
+        t0 = time.perf_counter()
+        sid = store.create_session(image, name="full").id
+        out["create_session_s"] = round(time.perf_counter() - t0, 3)
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("commit", lambda: store.commit(sid, layer=layer, mask=layer[..., 3] > 0,
+                                            instruction="bench", action="change")),
+            ("render_first", lambda: store.render(sid)),
+            ("render_cached", lambda: store.render(sid)),
+            ("export_png", lambda: store.export(sid, "HEAD", os.path.join(tmp, "a.png"))),
+            ("export_ora", lambda: store.export(sid, "HEAD", os.path.join(tmp, "a.ora"))),
+            ("undo", lambda: store.undo(sid)),
+        ]
+        for name, fn in steps:
+            t0 = time.perf_counter()
+            fn()
+            out[f"{name}_s"] = round(time.perf_counter() - t0, 3)
+        store.close()
+        path = os.path.join(tmp, "full.db")
+        if url is None and os.path.exists(path):
+            out["db_mb"] = round(os.path.getsize(path) / 1e6, 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point: prints the numbers as JSON."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -125,7 +159,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--render-depth", type=int, default=200)
     p.add_argument("--repeat", type=int, default=200)
     p.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
+    p.add_argument("--fullres", metavar="HxW", default=None,
+                   help="instead, time one full-resolution session, e.g. 3000x4000")
     a = p.parse_args(argv)
+    if a.fullres:
+        h, w = (int(v) for v in a.fullres.lower().split("x"))
+        print(json.dumps(measure_full_resolution(h, w, a.db), indent=2))
+        return
     print(json.dumps(run(a.size, a.shallow, a.deep, a.render_depth, a.repeat, a.db), indent=2))
 
 

@@ -25,16 +25,25 @@ def photo_path(tmp_path, synthetic_photo):
     return p
 
 
-def test_edit_tiny_json_and_byte_identical_outputs(tmp_path, photo_path):
+def test_edit_tiny_json_and_byte_identical_outputs(tmp_path, photo_path, capsys):
+    from tui.cli import main
+
     outs = []
-    for k in range(2):
+    for k in range(2):  # once in a fresh process, once in this one: same bytes
         out, layer, mask = tmp_path / f"o{k}.png", tmp_path / f"l{k}.png", tmp_path / f"m{k}.png"
-        r = zone("edit", str(photo_path), "make his tie blue", "--action", "change", "--engine", "tiny", "--steps", "3",
-                 "--seed", "4", "--json", "--out", str(out), "--layer-out", str(layer), "--mask-out", str(mask))
-        assert r.returncode == 0, r.stderr
-        summary = json.loads(r.stdout)
+        argv = ["edit", str(photo_path), "make his tie blue", "--action", "change", "--engine", "tiny", "--steps", "3",
+                "--seed", "4", "--json", "--out", str(out), "--layer-out", str(layer), "--mask-out", str(mask)]
+        if k == 0:
+            r = zone(*argv)
+            assert r.returncode == 0, r.stderr
+            stdout, stderr = r.stdout, r.stderr
+        else:
+            assert main(argv) == 0
+            stdout, stderr = capsys.readouterr()
+        summary = json.loads(stdout)
         outs.append((out.read_bytes(), layer.read_bytes(), mask.read_bytes()))
     assert outs[0] == outs[1]
+    r = type("R", (), {"stderr": stderr})
     assert {"action", "seed", "steps", "mask_fraction", "timings_ms", "out", "layer_out", "mask_out"} <= set(summary)
     assert summary["action"] == "change" and summary["seed"] == 4 and summary["steps"] == 3
     assert "meaningless" in summary["note"] and "meaningless" in r.stderr
@@ -45,6 +54,26 @@ def test_edit_tiny_json_and_byte_identical_outputs(tmp_path, photo_path):
     assert composite.shape == original.shape and layer.shape[-1] == 4
     untouched = layer[..., 3] == 0
     np.testing.assert_array_equal(composite[untouched], original[untouched])
+
+
+def test_edit_without_action_asks_the_classifier(tmp_path, photo_path, capsys):
+    from tui.cli import main
+
+    argv = ["edit", str(photo_path), "please get rid of the cup on the table", "--engine", "tiny", "--steps", "2",
+            "--json", "--out", str(tmp_path / "o.png")]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["action"] == "remove" and summary["action_source"] == "classifier"
+    assert summary["params"]["beta"] == 0.2
+    assert main(["edit", str(photo_path), "undo", "--engine", "tiny", "--out", str(tmp_path / "u.png")]) == 1
+    assert "does not read as an edit instruction" in capsys.readouterr().err
+
+
+def test_huge_image_refused_before_decoding(tmp_path):
+    p = tmp_path / "big.png"
+    Image.new("RGB", (3000, 2000)).save(p)
+    r = zone("edit", str(p), "make it blue", "--action", "change", "--max-pixels", "1000000", "--out", str(tmp_path / "o.png"))
+    _assert_one_line_error(r)
 
 
 def _assert_one_line_error(r):

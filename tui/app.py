@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import App
 
 from tui.screens.main import MainScreen, friendly_error
-from tui.screens.sessions import Choice, SessionEntry, SessionPickerScreen
 from tui.widgets.image_pane import image_widget_class, to_pil
+
+if TYPE_CHECKING:
+    from tui.screens.sessions import Choice, SessionEntry
 
 RECENT_SESSIONS = 20
 
@@ -81,6 +83,8 @@ class ZoneApp(App[None]):
         self.call_from_thread(self._opened, session, replay=image is None)
 
     def _recent_sessions(self) -> list[SessionEntry]:
+        from tui.screens.sessions import SessionEntry
+
         store = self.service.store
         counts = store.version_counts() if hasattr(store, "version_counts") else {}
         entries = []
@@ -95,6 +99,8 @@ class ZoneApp(App[None]):
         return entries
 
     def _pick(self, entries: list[SessionEntry]) -> None:
+        from tui.screens.sessions import SessionPickerScreen
+
         def chosen(choice: Choice | None) -> None:
             if choice is None:
                 self.exit()

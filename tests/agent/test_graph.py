@@ -160,6 +160,13 @@ def test_references_resolve_to_the_last_object():
     plan = understand("add a scarf and make it red", last, classify)
     assert [e["instruction"] for e in plan["edits"]] == ["add a scarf", "make the scarf red"]
     assert understand("make it bigger", None, classify)["clarify"] == "unresolved_reference"
+    tie = LastEdit("v2", "v1", "make his tie blue", "change", 0)
+    assert understand("try again", tie, classify)["edits"][0]["kind"] == "retry"
+    plan = understand("try again with red", tie, classify)
+    assert [(e["instruction"], e["kind"], e["parent"]) for e in plan["edits"]] == [("make his tie red", "revise", "v1")]
+    assert understand("do it again", tie, classify)["edits"][0] == {
+        "instruction": "make his tie blue", "action": "change", "kind": "repeat", "parent": None, "seed": None}
+    assert understand("revert", tie, classify)["command"] == {"intent": "undo", "count": 1}
 
 
 @pytest.mark.parametrize("intent, text, expected", [
@@ -168,6 +175,7 @@ def test_references_resolve_to_the_last_object():
     ("checkout", "switch to branch foo", {"intent": "checkout", "ref": "foo"}),
     ("checkout", "checkout abc123", {"intent": "checkout", "ref": "abc123"}),
     ("checkout", "go back to the start", {"intent": "undo_all"}),
+    ("checkout", "go to the second version", {"intent": "checkout", "version_number": 2}),
     ("branch", "branch here as experiment", {"intent": "branch", "name": "experiment"}),
     ("export", "save it as final.png", {"intent": "export", "path": "final.png", "fmt": "png"}),
     ("export", "export as ora", {"intent": "export", "fmt": "ora"}),

@@ -66,10 +66,10 @@ def test_multi_turn_script_intents_versions_and_tree(tmp_path):
     assert tree[v3].instruction == tree[v2].instruction == "give him a hat"
     assert tree[v3].params["seed"] != tree[v2].params["seed"]
     assert "hats" in tree[v3].branches and "main" in tree[v2].branches
-    # one image per turn, and the final one
+    # one image per turn; the final image is the last turn's
     out = tmp_path / "out"
     assert sorted(p.name for p in out.glob("turn-*.png")) == [f"turn-{i:02d}.png" for i in range(1, 11)]
-    assert report["final"] == str(out / "final.png") and Path(report["final"]).is_file()
+    assert report["final"] == str(out / "turn-10.png") and Path(report["final"]).is_file()
     assert (out / "turn-03.png").read_bytes() == (out / "turn-01.png").read_bytes()  # undo shows v1 again
     assert (out / "turn-09.png").read_bytes() != (out / "turn-08.png").read_bytes()
 
@@ -82,7 +82,7 @@ def test_same_script_and_seed_give_byte_identical_images(tmp_path):
     for i in range(1, 6):
         name = f"turn-{i:02d}.png"
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    assert (tmp_path / "a" / "final.png").read_bytes() != (tmp_path / "c" / "final.png").read_bytes()
+    assert Path(first["final"]).read_bytes() != Path(third["final"]).read_bytes()
     assert first["session"] != second["session"]
 
 
@@ -94,6 +94,7 @@ def test_a_failing_turn_is_reported_and_the_replay_goes_on(tmp_path):
     assert turns[1]["error"] and "fake engine refuses" in turns[1]["error"] and turns[1]["version"] is None
     assert turns[1]["head"] == turns[0]["version"]  # nothing committed before it is lost
     assert turns[2]["intent"] == "unknown" and turns[2]["error"] is None and "?" in turns[2]["reply"]
+    assert turns[2]["clarify"] == "empty" and turns[2]["version"] is None
     assert turns[3]["parent"] == turns[0]["version"] and turns[4]["head"] == turns[0]["version"]
     assert len(tree_of(report["session"])) == 3
 
@@ -140,9 +141,18 @@ def test_zone_replay_cli_with_the_tiny_engine(tmp_path, capsys):
     turn1 = load_image(tmp_path / "run1" / "turn-01.png")
     assert mask.any() and np.array_equal(turn1[~mask], original[~mask])
     run1 = sorted(p.name for p in (tmp_path / "run1").iterdir())
-    assert run1 == ["final.png", "turn-01.png", "turn-02.png", "turn-03.png"]
+    assert run1 == ["turn-01.png", "turn-02.png", "turn-03.png"]
     assert main(args[:-3] + ["--out", str(tmp_path / "run2")]) == 0
     text = capsys.readouterr().out
     assert "03 'wear him a hat' -> edit/add" in text and "0 failed" in text
     for name in run1:
         assert (tmp_path / "run1" / name).read_bytes() == (tmp_path / "run2" / name).read_bytes(), name
+
+
+def test_exports_go_to_the_out_folder_and_an_empty_script_still_has_a_final_image(tmp_path):
+    report, _ = _replay(tmp_path, _script(tmp_path, ["make his tie blue", "save it as final.png"]))
+    assert (tmp_path / "out" / "final.png").read_bytes() == (tmp_path / "out" / "turn-01.png").read_bytes()
+    assert report["final"] == str(tmp_path / "out" / "turn-02.png")
+    report, _ = _replay(tmp_path, _script(tmp_path, [], name="empty.yaml"), out="empty")
+    assert report["turns"] == [] and report["final"] == str(tmp_path / "empty" / "turn-00.png")
+    assert (tmp_path / "empty" / "turn-00.png").is_file()

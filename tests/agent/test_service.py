@@ -125,7 +125,7 @@ def test_export_show_and_history(svc, tmp_path):
 def test_bad_input_gets_a_question_and_no_edit(svc, text):
     service, sid, engine = svc
     r = service.handle(sid, text)
-    assert r.intent == "unknown" and r.error is None and r.edits == []
+    assert r.intent == "unknown" and r.error is None and r.edits == [] and r.clarify
     assert r.reply.endswith("?") or "?" in r.reply
     assert r.nodes_run == ["understand", "clarify"]
     assert engine.calls == [] and len(service.history(sid)) == 1
@@ -165,4 +165,38 @@ def test_seeds_follow_the_base_seed(tmp_path):
     service.handle(session.id, "make his tie blue")
     service.handle(session.id, "give him a hat")
     assert [c[2] for c in engine.calls] == [40, 41]
+    service.close()
+
+
+@pytest.mark.slow
+def test_tiny_engine_cancel_then_edit(tmp_path):
+    service = ZoneService(db_url=f"sqlite:///{tmp_path / 'tiny.db'}", engine="tiny", device="cpu",
+                          edit_params={"steps": 2, "work_size": 64})
+    from tests.agent.fakes import make_photo
+
+    sid = service.open_image(make_photo(tmp_path / "p.png")).id
+    cancelled = service.handle(sid, "make his tie blue", cancel=lambda: True)
+    assert cancelled.error and "cancel" in cancelled.error.lower() and cancelled.version_id is None
+    assert cancelled.reply.startswith("Edit cancelled") and len(service.history(sid)) == 1
+    events = []
+    done = service.handle(sid, "make his tie blue", progress=events.append)
+    assert done.error is None and done.version_id == service.store.head(sid).id
+    assert {"denoise", "segment"} <= {e.stage for e in events}
+    assert service.store.head(sid).params["engine"] == "tiny"
+    mask = service.mask(sid)
+    assert np.array_equal(service.render(sid)[~mask], service.original(sid)[~mask])
+    service.close()
+
+
+def test_an_internal_error_becomes_a_one_line_reply(tmp_path, monkeypatch):
+    class Broken:
+        def classify(self, text):
+            raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.delenv("ZONE_DEBUG", raising=False)
+    service, session, engine = make_service(tmp_path, classifier=Broken())
+    r = service.handle(session.id, "make his tie blue")
+    assert r.error == "RuntimeError: boom second line" and "\n" not in r.reply
+    assert r.reply.startswith("Something went wrong") and len(service.history(session.id)) == 1
+    assert [m.role for m in service.messages(session.id)] == ["user", "assistant"]
     service.close()

@@ -150,3 +150,63 @@ def test_fast_refiner_fallbacks_match_plain():
     fast = FastMaskRefiner(sam, **RELAXED).refine(empty, img, fallback_mask=fallback)
     assert fast.warnings == plain.warnings
     assert mask_iou(fast.mask, plain.mask) >= MASK_IOU_MIN
+
+
+def _tiny_engine(fast, **kw):
+    from engine.models import build_tiny_bundle
+    from engine.pipeline import ZoneEngine
+
+    return ZoneEngine("tiny", lambda: build_tiny_bundle(0), meaningful=False, default_work_size=128, fast=fast, **kw)
+
+
+@pytest.mark.parametrize("action,seed", [("change", 0), ("remove", 3)])
+def test_fast_engine_makes_the_same_edit_as_the_plain_engine(synthetic_photo, action, seed):
+    params = EditParams(action=action, seed=seed, steps=3)
+    plain = _tiny_engine(False).edit(synthetic_photo, "make the sky pink", params)
+    fast = _tiny_engine(True).edit(synthetic_photo, "make the sky pink", params)
+    # Same denoising on the CPU (overlap streams are CUDA-only), same canvas and rough mask.
+    np.testing.assert_array_equal(fast.canvas, plain.canvas)
+    np.testing.assert_array_equal(fast.rough_mask, plain.rough_mask)
+    assert mask_iou(fast.mask, plain.mask) >= MASK_IOU_MIN
+    # Images within tolerance: at most 1% of pixels differ (mask boundary), none outside both masks.
+    differ = np.any(fast.composite != plain.composite, axis=-1)
+    assert differ.mean() <= 0.01
+    assert not differ[~(fast.mask | plain.mask)].any()
+    assert fast.params["fast"] is True and plain.params["fast"] is False
+    assert {"segment.sam_encode", "segment.mask_generation", "segment.region_iou"} <= set(fast.timings_ms)
+    assert fast.timings_ms["total"] == pytest.approx(
+        sum(v for k, v in fast.timings_ms.items() if k != "total" and not k.startswith("segment.")), abs=0.01)
+
+
+def test_fast_defaults_follow_the_device():
+    engine = _tiny_engine(None)
+    assert engine.use_fast_on(torch.device("cpu")) is False
+    assert engine.use_fast_on(torch.device("cuda")) is True
+    assert _tiny_engine(True).use_fast_on(torch.device("cpu")) is True
+
+
+def test_offload_on_cpu_is_a_no_op_and_the_oom_message_advises():
+    from engine.pipeline import out_of_memory_message
+
+    engine = _tiny_engine(True, offload=True)
+    img = np.full((64, 64, 3), 120, np.uint8)
+    res = engine.edit(img, "make it red", EditParams(action="change", steps=1))
+    assert res.composite.shape == img.shape
+    assert "--offload" in out_of_memory_message(False)
+    assert "--offload" not in out_of_memory_message(True)
+
+
+def test_fused_sampler_overlap_flag_is_ignored_on_cpu():
+    from engine.sampler import FusedSampler
+    from tests.engine.dummies import get_dummy_components
+
+    bundle = get_dummy_components()
+    img = np.full((64, 64, 3), 100, np.uint8)
+    outs = []
+    for overlap in (False, True):
+        s = FusedSampler(bundle, overlap_streams=overlap)
+        ctx, last = s.encode_prompt("make it blue")
+        out = s.sample(ctx, s.encode_image(img), steps=2, image_scale=1.5, text_scale=7.5, beta=0.2, seed=0)
+        outs.append(out)
+    torch.testing.assert_close(outs[0].latents, outs[1].latents, rtol=0, atol=0)
+    torch.testing.assert_close(outs[0].attention, outs[1].attention, rtol=0, atol=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 import pytest
 
 PG_URL = os.environ.get("ZONE_TEST_PG_URL", "").strip()

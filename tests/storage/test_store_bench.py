@@ -58,11 +58,13 @@ def test_cached_render_costs_the_same_at_depth_1_and_200(store):
     first = store.render(sid, ids[200])  # uncached: composes 200 layers, then caches
     store.render(sid, ids[1])
     shallow, deep = [], []
-    for _ in range(15):
+    for _ in range(25):
         for bucket, vid in ((shallow, ids[1]), (deep, ids[200])):
             t0 = time.perf_counter()
             out = store.render(sid, vid)
             bucket.append(time.perf_counter() - t0)
     assert np.array_equal(out, first)
-    ratio = statistics.median(deep) / statistics.median(shallow)
+    # the fastest run is the cost without noise from other processes on a shared machine;
+    # composing 200 layers instead of reading the cache would cost ~50x more
+    ratio = min(deep) / min(shallow)
     assert ratio <= MAX_RATIO, (ratio, statistics.median(deep), statistics.median(shallow))

@@ -20,12 +20,23 @@ def two_edits_app(photo: Path) -> ZoneApp:
     return ZoneApp(service=FakeService(), image=photo, renderer="halfcell")
 
 
+async def steady(pilot) -> None:
+    """Stop cursors blinking, so the frame does not depend on when it is taken."""
+    from textual.widgets import Input
+
+    for screen in pilot.app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+    await pilot.pause()
+
+
 async def two_edits(pilot) -> None:
     await settle(pilot)
     for text in ("make the sky pink", "add a red hat"):
         await pilot.click("#prompt")
         await pilot.press(*text, "enter")
         await settle(pilot)
+    await steady(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -39,6 +50,7 @@ def test_help_screen(snap_compare, photo: Path, size: tuple[int, int]) -> None:
         await two_edits(pilot)
         await pilot.press("f1")
         await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(two_edits_app(photo), terminal_size=size, run_before=open_help)
 
@@ -49,5 +61,6 @@ def test_export_dialog(snap_compare, photo: Path, size: tuple[int, int]) -> None
         await two_edits(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(two_edits_app(photo), terminal_size=size, run_before=open_export)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 
 RENDERER_HELP = ("how pictures are drawn: auto (Kitty graphics or Sixel when the terminal has them, "
@@ -21,6 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work-size", type=int, default=None, help="long side the models see (default 512)")
     p.add_argument("--renderer", default=None, help=RENDERER_HELP)
     p.set_defaults(func=run)
+
+
+def _probe_terminal() -> None:
+    """Import textual-image's renderers, which query the terminal (must happen before Textual runs)."""
+    import textual_image.renderable  # noqa: F401 - the import runs the Sixel / Kitty queries
+    from textual_image._terminal import get_cell_size
+
+    get_cell_size()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
 
         return ZoneService(db_url=args.db, engine=args.engine, device=args.device, edit_params=edit_params)
 
+    # Ask the terminal what it can draw (Kitty graphics, Sixel, cell size) on a thread while the
+    # main thread imports Textual: the queries wait on the terminal, the imports on the CPU.
+    probe = threading.Thread(target=_probe_terminal, name="zone-terminal-probe", daemon=True)
+    probe.start()
     try:
         from tui.app import ZoneApp
+
+        probe.join()
 
         app = ZoneApp(service_factory=service_factory, image=image, session=args.session, renderer=args.renderer)
     except ValueError as exc:

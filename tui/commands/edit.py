@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image-scale", type=float, default=1.5, help="image guidance s_I (default 1.5)")
     p.add_argument("--text-scale", type=float, default=7.5, help="text guidance s_T (default 7.5)")
     p.add_argument("--work-size", type=int, default=None, help="long side the models see (default: 512, tiny engine 128)")
+    p.add_argument("--max-pixels", type=int, default=None, help="refuse larger photos (default: $ZONE_MAX_PIXELS or 64 MP)")
     p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.imageio import load_image, save_image
 
     t0 = time.perf_counter()
-    image = load_image(args.image)
+    image = load_image(args.image, max_pixels=args.max_pixels)
     read_ms = (time.perf_counter() - t0) * 1000
     action, confidence, source = decide_action(instruction, args.action)
 

@@ -15,7 +15,8 @@ EPILOG = """script format (YAML):
     - undo
     - wear him a hat
 
-Writes DIR/turn-01.png, turn-02.png, ... (the image after each turn) and DIR/final.png.
+Writes DIR/turn-01.png, turn-02.png, ...: the image after each turn. Exports a turn asks for
+("save it as final.png") are written in DIR too.
 A turn that fails is reported and the replay goes on; the exit status is 1 if any turn failed."""
 
 

@@ -16,9 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Tree
 from textual.worker import get_current_worker
 
-from tui.screens.branch import BranchScreen
-from tui.screens.export import ExportScreen
-from tui.screens.help import HelpScreen
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.edit_progress import EditProgress
 from tui.widgets.history_tree import HistoryTree
@@ -290,6 +287,8 @@ class MainScreen(Screen[None]):
     def action_branch(self) -> None:
         if self.session is None or self.busy:
             return
+        from tui.screens.branch import BranchScreen  # dialogs load on first use: a faster first frame
+
         at = f"v{self.tree.numbers.get(self.head_id or '', 0)} {(self.head_id or '')[:8]}"
 
         def named(name: str | None) -> None:
@@ -310,6 +309,8 @@ class MainScreen(Screen[None]):
     def action_export(self) -> None:
         if self.session is None or self.busy:
             return
+        from tui.screens.export import ExportScreen
+
         version_id = self.shown_id or ""
         stem = re.sub(r"[^\w.-]+", "_", Path(self.session.name).stem) or "zone"
         default = Path(f"{stem}-{version_id[:8]}.png")  # relative: written in the current folder
@@ -343,6 +344,8 @@ class MainScreen(Screen[None]):
             self.progress.cancelling()
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
 
     def action_focus_history(self) -> None:

@@ -20,9 +20,11 @@ def node_label(version: Any, number: int) -> Text:
     text.append(f"{version.id[:8]} ", style="dim")
     text.append((version.instruction or "edit") if version.parent_id else "original")
     for name in getattr(version, "branches", []) or []:
-        text.append(f" [{name}]", style="cyan")
+        text.append("  ")
+        text.append(f"⎇ {name}", style="cyan")
     if head:
-        text.append(" HEAD", style="bold reverse green")
+        text.append("  ")
+        text.append("HEAD", style="bold reverse green")
     return text
 
 

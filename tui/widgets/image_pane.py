@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Label, Tab, Tabs
+
+if TYPE_CHECKING:
+    import numpy as np
 
 VIEWS: tuple[tuple[str, str], ...] = (
     ("result", "Result"),
@@ -46,8 +49,10 @@ def image_widget_class(renderer: str | None = None) -> type[Widget]:
     }[renderer_name(renderer)]
 
 
-def to_pil(array: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> PILImage.Image:
+def to_pil(array: "np.ndarray", max_side: int = DISPLAY_MAX_SIDE) -> PILImage.Image:
     """An RGB array as a PIL image no larger than `max_side` (what the terminal can show)."""
+    import numpy as np  # only in workers: numpy is not needed for the first frame
+
     image = PILImage.fromarray(np.ascontiguousarray(array))
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)

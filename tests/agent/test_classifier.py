@@ -1,0 +1,214 @@
+"""Tests of the instruction classifier, its data, its training script and `zone classify`."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.classifier import (
+    ACTIONS, CLARIFY_BELOW, INTENTS, MAX_CHARS, Classification, ClassifierModelError,
+    InstructionClassifier,
+)
+from agent.features import feature_strings, normalize, tokenize
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "agent" / "data"
+
+
+@pytest.fixture(scope="module")
+def model() -> InstructionClassifier:
+    """The shipped classifier."""
+    return InstructionClassifier.load()
+
+
+def read_jsonl(name: str) -> list[dict]:
+    """Rows of one of the shipped JSONL files."""
+    with (DATA / name).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    ("[Specific] can someone get rid of the guy in the background?", "edit", "remove"),
+    ("Could someone please photoshop my ex out of this picture", "edit", "remove"),
+    ("erase the text", "edit", "remove"),
+    ("remove the cup", "edit", "remove"),
+    ("make his tie blue", "edit", "change"),
+    ("turn the sky into a sunset", "edit", "change"),
+    ("what if the cat were a tiger", "edit", "change"),
+    ("can you make the background blurry", "edit", "change"),
+    ("swap the car for a bike", "edit", "change"),
+    ("replace the dog with a cat", "edit", "change"),
+    ("wear the dog a hat", "edit", "add"),
+    ("let the man hold a guitar", "edit", "add"),
+    ("put a hat on the dog", "edit", "add"),
+    ("add fireworks in the sky", "edit", "add"),
+    ("have her wear sunglasses", "edit", "add"),
+    ("undo that", "undo", None),
+    ("revert the last change", "undo", None),
+    ("redo", "redo", None),
+    ("start over", "undo_all", None),
+    ("undo everything", "undo_all", None),
+    ("try again", "retry", None),
+    ("save this as a branch called night", "branch", None),
+    ("switch to branch foo", "checkout", None),
+    ("checkout abc123", "checkout", None),
+    ("show history", "history", None),
+    ("save it as final.png", "export", None),
+    ("show me the original", "show", None),
+    ("what can you do", "help", None),
+    ("hello", "unknown", None),
+])
+def test_classifies_typical_utterances(model, text, intent, action):
+    result = model.classify(text)
+    assert (result.intent, result.action) == (intent, action)
+    assert 0.0 <= result.confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "", "   \n\t", "x" * 10_000, "remove the cup " * 700, "asdkjhqwe zxcmnb", "把狗去掉", "犬を消して",
+    "убери собаку", "😀😀😀", "\x00\x01\x02", "!!!???", "j'aimerais enlever la voiture",
+])
+def test_odd_input_is_unknown_with_low_confidence(model, text):
+    result = model.classify(text)
+    assert result.intent == "unknown"
+    assert result.action is None
+    assert result.confidence < CLARIFY_BELOW
+    assert result.text == text
+
+
+def test_none_and_non_string_input_do_not_crash(model):
+    assert model.classify(None).intent == "unknown"
+    assert model.classify(12345).intent in INTENTS
+
+
+def test_confidence_of_an_edit_is_the_product_of_both_heads(model):
+    result = model.classify("please remove the power lines")
+    assert result.intent == "edit" and result.action in ACTIONS
+    assert result.confidence == pytest.approx(result.intent_confidence * result.action_confidence)
+    p_int, p_act = model.probabilities("please remove the power lines")
+    assert p_int.sum() == pytest.approx(1.0) and p_act.sum() == pytest.approx(1.0)
+    assert result.intent_confidence == pytest.approx(p_int.max())
+
+
+def test_unknown_confidence_is_the_best_known_intent(model):
+    result = model.classify("qwpeoiru zmxncb")
+    p_int, _ = model.probabilities("qwpeoiru zmxncb")
+    assert result.intent == "unknown"
+    assert result.confidence == pytest.approx(np.delete(p_int, INTENTS.index("unknown")).max())
+    assert result.confidence <= 0.5
+
+
+def test_load_is_cached_and_json_has_the_public_fields(model):
+    assert InstructionClassifier.load() is model
+    obj = model.classify("undo").to_json()
+    assert list(obj) == ["text", "intent", "action", "confidence"]
+    assert isinstance(model.classify("undo"), Classification)
+
+
+def test_one_utterance_takes_under_5_ms(model):
+    texts = [r["text"] for r in read_jsonl("classifier_realistic.jsonl")]
+    model.classify("warm up")
+    start = time.perf_counter()
+    for text in texts:
+        model.classify(text)
+    mean_ms = (time.perf_counter() - start) * 1000 / len(texts)
+    assert mean_ms < 5.0
+
+
+def test_realistic_action_accuracy_reaches_the_bar(model):
+    rows = [r for r in read_jsonl("classifier_realistic.jsonl") if r["intent"] == "edit"]
+    assert len(rows) >= 150
+    right = sum(model.classify(r["text"]).action == r["action"] for r in rows)
+    assert right / len(rows) >= 0.95
+
+
+def test_test_files_are_not_in_the_training_data():
+    train = {r["text"].strip().lower() for name in ("classifier_train.jsonl", "classifier_handwritten.jsonl")
+             for r in read_jsonl(name)}
+    realistic_edits = [r for r in read_jsonl("classifier_realistic.jsonl") if r["intent"] == "edit"]
+    assert not {r["text"].strip().lower() for r in realistic_edits} & train
+    heldout = read_jsonl("classifier_heldout.jsonl")
+    assert not {r["text"].strip().lower() for r in heldout} & train
+    train_families = {r["family"] for r in read_jsonl("classifier_train.jsonl")} - {"unknown"}
+    assert not {r["family"] for r in heldout} & train_families
+
+
+def test_labels_in_the_data_are_valid():
+    for name in ("classifier_train.jsonl", "classifier_handwritten.jsonl", "classifier_heldout.jsonl",
+                 "classifier_realistic.jsonl"):
+        for row in read_jsonl(name):
+            assert row["intent"] in INTENTS
+            assert (row["action"] in ACTIONS) == (row["intent"] == "edit")
+            assert row["action"] is None or row["intent"] == "edit"
+
+
+def test_features_normalize_and_keep_version_ids():
+    assert normalize("  Remove\u2019s   THE Cup ") == "remove's the cup"
+    assert "abc123" in tokenize("checkout abc123")
+    feats = feature_strings("[Specific] Remove the cup")
+    assert "u:remove" in feats and "b:<s> remove" in feats and "c:<re" in feats
+    assert "u:specific" not in feats
+    assert feature_strings("") == ["b:<s> </s>", "e:nowords"]
+
+
+def test_bad_model_file_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ClassifierModelError):
+        InstructionClassifier.load(bad)
+    with pytest.raises(ClassifierModelError):
+        InstructionClassifier.load(tmp_path / "missing.npz")
+
+
+def test_cli_prints_one_json_object_per_utterance(capsys, monkeypatch):
+    from tui.cli import main
+
+    assert main(["classify", "remove the cup", "undo"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(o["intent"], o["action"]) for o in lines] == [("edit", "remove"), ("undo", None)]
+    assert set(lines[0]) == {"text", "intent", "action", "confidence"}
+    monkeypatch.setattr(sys, "stdin", io.StringIO("put a hat on the dog\n\nmake it winter\n"))
+    assert main(["classify", "-"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [o["action"] for o in lines] == ["add", None, "change"]
+    assert lines[1]["intent"] == "unknown"
+
+
+def test_cli_reports_a_missing_model_in_one_line(capsys, tmp_path):
+    from tui.cli import main
+
+    assert main(["classify", "--model", str(tmp_path / "none.npz"), "hi"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("zone: error:") and "\n" not in err
+
+
+def test_inference_imports_neither_torch_nor_sklearn():
+    code = ("import sys; from agent.classifier import InstructionClassifier; "
+            "InstructionClassifier.load().classify('remove the cup'); "
+            "print(any(m in sys.modules for m in ('torch', 'sklearn', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_data_generation_reproduces_the_shipped_files(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_classifier_data.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    for name in ("classifier_train.jsonl", "classifier_heldout.jsonl"):
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes()
+
+
+def test_training_reproduces_the_shipped_model_byte_for_byte(tmp_path):
+    out = tmp_path / "classifier.npz"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "train_classifier.py"), "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    assert out.read_bytes() == (DATA / "classifier.npz").read_bytes()
+    assert len(read_jsonl("classifier_realistic.jsonl")) >= 150
+    assert MAX_CHARS < 10_000
