@@ -129,6 +129,8 @@ class FastMaskRefiner(MaskRefiner):
         coords = torch.as_tensor(predictor.transform.apply_coords(points, (orig_h, orig_w)),
                                  dtype=torch.float32, device=device)  # [P, 2]
         dense_pe = sam.prompt_encoder.get_dense_pe()
+        # Survivors wait for NMS in float16 on CUDA (3072 relaxed masks: 0.4 GB instead of 0.8 GB).
+        store_dtype = torch.float16 if device.type == "cuda" else torch.float32
         logits_all, iou_all = [], []
         for start in range(0, coords.shape[0], self.points_per_batch):
             pts = coords[start:start + self.points_per_batch, None, :]  # [B, 1, 2]
@@ -148,7 +150,7 @@ class FastMaskRefiner(MaskRefiner):
                 stab = calculate_stability_score(low[:, :hl, :wl], sam.mask_threshold,
                                                  self.stability_score_offset)
                 keep &= stab >= self.stability_score_thresh
-            logits_all.append(low[keep])  # uncropped: the exact upsampling needs the padding cells
+            logits_all.append(low[keep].to(store_dtype))  # uncropped: the exact upsampling needs the padding cells
             iou_all.append(iou[keep])
         logits = torch.cat(logits_all)  # [M, 256, 256]
         iou = torch.cat(iou_all)  # [M]
@@ -163,7 +165,7 @@ class FastMaskRefiner(MaskRefiner):
     def upsample(self, predictor, logits: torch.Tensor) -> torch.Tensor:
         """Low-res logits [K, 256, 256] -> bool masks [K, H, W], exactly SAM's `postprocess_masks`."""
         sam = self.sam_model
-        masks = sam.postprocess_masks(logits[:, None], predictor.input_size, predictor.original_size)
+        masks = sam.postprocess_masks(logits[:, None].float(), predictor.input_size, predictor.original_size)
         return masks[:, 0] > sam.mask_threshold  # [K, H, W]
 
     # -- refinement -----------------------------------------------------------------------------
