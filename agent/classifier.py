@@ -1,7 +1,7 @@
 """The instruction classifier: intent of an utterance and, for edits, the ZONE action (numpy only).
 
 The model is two multinomial logistic-regression heads over hashed word and character n-grams
-(`agent.features`), trained by `scripts/train_classifier.py` and shipped as
+and word classes (`agent.features`), trained by `scripts/train_classifier.py` and shipped as
 `agent/data/classifier.npz`. Inference needs only numpy.
 
 Confidence (`Classification.confidence`) is a probability:

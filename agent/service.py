@@ -221,6 +221,14 @@ class ZoneService:
         a = layer[..., 3:4].astype(np.uint16)
         return ((layer[..., :3].astype(np.uint16) * a + board * (255 - a) + 127) // 255).astype(np.uint8)
 
+    def export(self, session_id: str, path: str | Path, ref: str = "HEAD") -> Path:
+        """Writes version `ref` to `path` (.png, .jpg or layered .ora) and notes it in the conversation."""
+        written = Path(self.store.export(session_id, ref, path))
+        version = self.store.resolve(session_id, ref)
+        self.store.add_message(session_id, "assistant", f"Exported version {version.id[:8]} to {written}.",
+                               version_id=version.id)
+        return written
+
     def close(self) -> None:
         close = getattr(self.store, "close", None)
         if close is not None:

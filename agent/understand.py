@@ -231,8 +231,14 @@ def _plan_revision(text: str, last: Optional[LastEdit], classify: Classify, clar
     return {"intent": "edit", "action": action, "edits": [edit]}
 
 
+_EXPLICIT_EXPORT = re.compile(
+    r"^(?:please\s+)?(?:save|export|write)\b.*?\s(?P<path>[\w~./\\-]*[\w-]\.(?:png|jpe?g|ora))[\s.!]*$", re.I)
+
+
 def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_below: float = 0.5) -> dict:
     """Turn an utterance into a partial TurnState: planned `edits`, a `command`, or `clarify`."""
+    if _EXPLICIT_EXPORT.match(text.strip()):  # "save it as /some/long/path/final.ora": paths are not English
+        return {"intent": "export", "action": None, "command": parse_command("export", text.strip())}
     reason = check_input(text)
     if reason:
         return {"intent": "unknown", "action": None, "clarify": reason}

@@ -551,3 +551,41 @@ def run_bench(config: str = "small", *, size: Optional[int] = None, steps: Optio
     if not cuda:
         result.notes.append("CPU run: peak GPU memory n/a")
     return result
+
+
+def run_segment_bench(*, size: int = 512, sam_img_size: int = 1024, points_per_side: int = 32,
+                      device: str = "auto", repeats: int = 3, seed: int = 0) -> dict:
+    """Refinement only, at the real resolutions: stock `MaskRefiner` against `FastMaskRefiner`.
+
+    A narrow random SAM (`build_tiny_sam`) with the real input size (1024, so the decoder's grid
+    is 256 x 256) on a `size` x `size` photo with the real point grid: what the stock generator
+    pays for post-processing every mask at full resolution is all there, the ViT-H encoder is not.
+    Thresholds are relaxed to 0 on both (random weights). Runs interleaved; medians in ms.
+    """
+    from engine.fastsam import FastMaskRefiner
+    from engine.refine import MaskRefiner, build_tiny_sam
+    from engine.registry import resolve_device
+
+    dev = resolve_device(device)
+    sam = build_tiny_sam(seed, img_size=sam_img_size).to(dev)
+    image = bench_image(size, seed)
+    rough = np.zeros((size, size), bool)
+    rough[size // 4: size // 2, size // 3: 2 * size // 3] = True
+    kw = dict(points_per_side=points_per_side, pred_iou_thresh=0.0, stability_score_thresh=0.0)
+    refiners = {"stock": MaskRefiner(sam, **kw), "fast": FastMaskRefiner(sam, **kw)}
+    sync = Stopwatch(dev).sync
+    times: dict[str, list[float]] = {k: [] for k in refiners}
+    results = {}
+    for r in range(repeats + 1):  # the first round warms up
+        for name, ref in refiners.items():
+            sync()
+            t0 = time.perf_counter()
+            results[name] = ref.refine(rough, image)
+            sync()
+            if r:
+                times[name].append((time.perf_counter() - t0) * 1000.0)
+    med = {k: round(statistics.median(v), 1) for k, v in times.items()}
+    return {"device": str(dev), "size": size, "sam_img_size": sam_img_size, "points_per_side": points_per_side,
+            "repeats": repeats, "median_ms": med, "ratio": round(med["stock"] / med["fast"], 2),
+            "num_segments": {k: v.num_segments for k, v in results.items()},
+            "mask_iou": round(_mask_iou(results["stock"].mask, results["fast"].mask), 4)}

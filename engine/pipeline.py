@@ -82,6 +82,7 @@ class ZoneEngine:
         offload: bool = False,
         compile_unets: bool = False,
         preflight: Optional[Callable[[], object]] = None,
+        device: Optional[torch.device | str] = None,
     ):
         self.name = name
         self._preflight = preflight

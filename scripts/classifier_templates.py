@@ -11,6 +11,8 @@ something to change, {attr} an adjective phrase, {target} what a thing becomes, 
 {file} a file name, {fmt} a format.
 """
 
+import re
+
 REMOVE = [
     "remove {obj}", "remove {obj} from the photo", "get rid of {obj}", "erase {obj}",
     "delete {obj}", "take out {obj}", "take {obj} out", "take {obj} out of the picture",
@@ -447,7 +449,7 @@ MORE_INTENT_TEMPLATES = {
         "can we revert", "can you go back one step", "could we go back", "is there a way to undo that",
         "how about we undo that", "let's undo", "let's go back one", "let's revert", "undo, that's not good",
         "undo last action", "undo last step", "undo previous", "undo the last operation", "revert last",
-        "cmd+z", "cmd z", "control z", "undo undo undo", "go back go back", "no go back",
+        "cmd+z", "cmd z", "control z", "go back go back", "no go back",
         "nope that's wrong, go back", "hmm, go back a step", "that's ugly, revert it",
         "yikes, undo", "terrible, undo that", "i hate that, go back", "get rid of what you just did",
         "remove what you just did", "reverse your last change", "take that edit back",
@@ -456,7 +458,7 @@ MORE_INTENT_TEMPLATES = {
     ],
     "redo": [
         "redo the change", "redo my last edit", "redo the last edit", "redo the last step", "redo once",
-        "redo it please", "redo pls", "redo!", "re-do that", "re-do the last change", "reapply it",
+        "redo pls", "redo!", "re-do that", "re-do the last change", "reapply it",
         "re-apply that", "reapply the last change", "reapply what you undid", "restore it",
         "restore that edit", "restore the change", "restore what i undid", "restore the last edit",
         "undo that undo", "undo my undo", "cancel the undo", "revert the undo", "reverse the undo",
@@ -467,8 +469,7 @@ MORE_INTENT_TEMPLATES = {
         "put it back on", "i want that edit back", "i want the change back", "give me back the edit",
         "give it back", "i liked that edit, bring it back", "actually it was better with the edit",
         "actually that was good, redo", "on second thought, redo", "on second thought put it back",
-        "changed my mind, bring it back", "go forward one", "forward", "go forward again",
-        "step forward once", "move forward one step", "forward a step", "ctrl-y", "cmd+shift+z",
+        "changed my mind, bring it back", "go forward one", "forward", "step forward once", "move forward one step", "forward a step", "ctrl-y", "cmd+shift+z",
         "cmd shift z", "redo the undone edit", "redo what you undid", "reinstate it",
         "reinstate the change", "re-apply", "reapply please", "bring back the edit you undid",
         "put back the edit i undid", "hmm no, i want it back", "bring back the undone change",
@@ -481,7 +482,7 @@ MORE_INTENT_TEMPLATES = {
         "restart", "restart from the original", "restart editing", "reset all", "reset it all",
         "reset the photo to the original", "reset all changes", "reset the edits", "back to the original photo",
         "back to the original image", "back to the unedited version", "back to the start",
-        "back to the beginning please", "back to step one", "back to zero", "go back to the original image",
+        "back to step one", "back to zero", "go back to the original image",
         "go back to the very first version", "take it back to the original", "return to the original",
         "revert to the original", "revert to the unedited image", "revert back to the original",
         "restore the original image", "restore the unedited photo", "restore to original",
@@ -511,7 +512,7 @@ MORE_INTENT_TEMPLATES = {
         "almost, try again", "hmm not quite, try another", "not really, again", "nope, again",
         "nah try again", "nah another one", "meh, another", "meh, try again", "that's not it, try again",
         "close, but give me another", "not what i pictured, try again", "again pls", "again!",
-        "again with a new seed", "new seed please", "different seed", "change the seed", "random seed",
+        "again with a new seed", "new seed please", "change the seed", "random seed",
         "reroll it", "reroll please", "roll it again", "shuffle", "spin again", "try a different one",
         "show me another", "show me another version", "show me something else", "give me a new variation",
         "new variation please", "vary it", "variation please", "more variations", "retry",
@@ -628,9 +629,33 @@ MORE_INTENT_TEMPLATES = {
         "what's the syntax", "which commands work here",
     ],
 }
+_POLITE = ("please", "pls", "plz", "now", "thanks", "ok", "okay", "hey", "let's", "can you", "could you",
+           "ugh", "nah", "nope", "hmm", "oops", "yeah", "um", "uh", "no")
+
+
+def template_core(template: str) -> str:
+    """Return a template without politeness words, interjections and punctuation ("let's start over!" -> "start over").
+
+    A new template whose core equals an existing one's is only a politeness variant of it: it is
+    dropped, so that a held-out family is never just a training template plus "please" or "!".
+
+    Args:
+        template: a template string.
+    """
+    words = [w for w in re.findall(r"[\w'{}+-]+", template.lower())]
+    while words and (words[0] in _POLITE or " ".join(words[:2]) in _POLITE):
+        words = words[2:] if " ".join(words[:2]) in _POLITE else words[1:]
+    while words and words[-1] in _POLITE:
+        words = words[:-1]
+    return " ".join(words)
+
+
 for _intent, _templates in MORE_INTENT_TEMPLATES.items():
-    INTENT_TEMPLATES[_intent] = INTENT_TEMPLATES[_intent] + [
-        t for t in _templates if t not in INTENT_TEMPLATES[_intent]]
+    _cores = {template_core(t) for ts in INTENT_TEMPLATES.values() for t in ts}
+    for _t in _templates:
+        if template_core(_t) not in _cores:
+            INTENT_TEMPLATES[_intent].append(_t)
+            _cores.add(template_core(_t))
 
 UNKNOWN = UNKNOWN + [
     "thanks mate", "cheers mate", "appreciate it", "much appreciated", "thanks, appreciate it",
@@ -679,4 +704,63 @@ COMMAND_TERSE_PREFIXES = [
 COMMAND_EXTRA_SUFFIXES = [
     " 🙏", " 👍", " :(", " plz", " thx", " ty", "!!", "...", " haha", " lol", " ok?", " for me please",
     " pls!", " now pls", " 😅", " 🙂", " real quick", " ?",
+]
+
+# Held-out-only families (round 2): written before any model saw them and never used in training,
+# so the held-out split keeps measuring unseen phrasings after the round-2 data additions.
+HELDOUT_ONLY_TEMPLATES = {
+    "undo": [
+        "scrap the last one", "i regret that edit, undo", "revert the most recent edit",
+        "kindly reverse that", "step backwards", "that's a no from me, go back", "undo that last bit",
+        "go one back", "i'd rather have the earlier one", "return to the prior version",
+    ],
+    "redo": [
+        "redo what got undone", "re-apply my last edit", "bring my change back please",
+        "restore the edit you just undid", "forward again please", "i'd like that edit back", "un-undo",
+        "step ahead one",
+    ],
+    "undo_all": [
+        "reset to the initial image", "back to the raw photo", "throw out all edits",
+        "revert to the very beginning", "cancel all the edits", "give me the untouched photo again",
+        "start the whole thing over", "return to the unmodified image",
+    ],
+    "retry": [
+        "give me another variant", "try a different take", "regenerate with another seed please",
+        "one more variation", "again, but a different result", "let's see another", "generate one more",
+        "spin it again", "try that once more",
+    ],
+    "branch": [
+        "make a new branch off this", "create a branch for this version", "branch out from this point",
+        "open a branch called {name}", "start branch {name} from here", "let's fork this one as {name}",
+        "save this path as a branch", "branch it as {name}",
+    ],
+    "checkout": [
+        "move to version {n}", "go to the version {n}", "switch to the branch called {name}",
+        "open branch {name}", "jump over to {name}", "load up version {n}", "hop to {id}", "take me to {id}",
+    ],
+    "history": [
+        "list every edit", "what's been changed", "show the list of edits", "which edits did we do",
+        "show me our progress", "display the version list", "show past versions",
+        "what have you edited so far",
+    ],
+    "export": [
+        "export the edited picture", "save the photo as {file}", "i'd like a {fmt} copy",
+        "save a copy to {file}", "download the final photo", "put it in a file",
+        "could i download the result", "write out a {fmt}",
+    ],
+    "show": [
+        "show me the edited region", "let me view the original", "open the mask", "show what you did",
+        "put the original next to it", "display before and after",
+        "i want to see the difference",
+    ],
+    "help": [
+        "what's this tool for", "how am i supposed to use this", "give me a hand",
+        "what can you help me with", "what commands exist", "i have no idea how this works",
+        "how do i work this", "teach me the commands",
+    ],
+}
+HELDOUT_ONLY_UNKNOWN = [
+    "good evening to you", "thanks for the help", "what's the date today", "who won the world cup",
+    "play a game with me", "lol this is funny", "okey dokey", "cheers buddy", "🎈🎈", "http://foo.bar/baz",
+    "SELECT 1;", "how do i fold a paper plane", "tell me a fun fact", "i'm going to bed",
 ]

@@ -4,7 +4,8 @@ Usage: python scripts/eval_classifier.py [--model agent/data/classifier.npz] [--
 
 Prints, per test file: intent accuracy (overall and per intent), action accuracy per action (an
 edit counts as right only if it is classified as an edit with the right action), the expected
-calibration error of `confidence`, and the latency of one `classify` call. Markdown output.
+calibration error of `confidence`, and the latency of one `classify` call; for the held-out file
+also the accuracy on the held-out-only families (`HELDOUT_ONLY_TEMPLATES`). Markdown output.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from agent.classifier import ACTIONS, INTENTS, InstructionClassifier  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import classifier_templates  # noqa: E402
+
 DATA = ROOT / "agent" / "data"
+HELDOUT_ONLY = frozenset(t for ts in classifier_templates.HELDOUT_ONLY_TEMPLATES.values() for t in ts)
 TEST_FILES = ("classifier_heldout.jsonl", "classifier_realistic.jsonl")
 
 
@@ -141,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         all_texts += [r["text"] for r in rows]
         m = evaluate(model, rows)
         print(report(name, m))
+        blind = [r for r in rows if r.get("family") in HELDOUT_ONLY]
+        if blind:
+            b = evaluate(model, blind)
+            print("- of which held-out-only families (never trained on, written before any model saw them): "
+                  + ", ".join(f"{k} {a / n:.3f} ({a}/{n})" for k, (a, n) in b["per_intent"].items()) + "\n")
         if args.errors:
             for row, p in m["errors"]:
                 print(f"  want {row['intent']}/{row['action']} got {p.intent}/{p.action} "

@@ -3,7 +3,7 @@
 Usage: python scripts/gen_classifier_data.py [--out agent/data] [--seed 7]
 
 Templates, fillers and forum wrappers are each split by a stable hash: one in five goes to the
-held-out side only, so held-out utterances use phrasings (templates), objects and forum framings
+held-out side only (and `HELDOUT_ONLY_TEMPLATES` / `HELDOUT_ONLY_UNKNOWN` always go there), so held-out utterances use phrasings (templates), objects and forum framings
 never seen in training (politeness prefixes and suffixes are shared). Writes `classifier_train.jsonl` and `classifier_heldout.jsonl`, one
 `{"text", "intent", "action", "family"}` object per line.
 """
@@ -193,7 +193,10 @@ class Generator:
         rng = self.rng
         r = rng.random()
         if r < 0.45:
-            text = rng.choice(split_list(T.UNKNOWN, self.side))
+            pool = split_list(T.UNKNOWN, self.side)
+            if self.side == "heldout":
+                pool = pool + T.HELDOUT_ONLY_UNKNOWN
+            text = rng.choice(pool)
             return style(text + rng.choice(self.simple_suffixes), rng)
         if r < 0.55:  # code, URLs, numbers, emoji
             return rng.choice(split_list(T.UNKNOWN_SNIPPETS, self.side))
@@ -231,6 +234,8 @@ def generate(side: str, seed: int, exclude: set[str] = frozenset()) -> list[dict
             emit(gen.edit(template), "edit", action, template, total)
     for intent, templates in T.INTENT_TEMPLATES.items():
         mine = split_list(templates, side)
+        if side == "heldout":
+            mine = mine + T.HELDOUT_ONLY_TEMPLATES.get(intent, [])
         total += INTENT_COUNTS[side]
         for _ in range(INTENT_COUNTS[side] * 6):
             template = gen.rng.choice(mine)

@@ -1,6 +1,6 @@
 """Train the instruction classifier and write agent/data/classifier.npz (deterministic, byte for byte).
 
-Usage: python scripts/train_classifier.py [--out agent/data/classifier.npz] [--l2 1e-4]
+Usage: python scripts/train_classifier.py [--out agent/data/classifier.npz] [--l2 1e-6]
 
 Reads the templated training split (classifier_train.jsonl) and the hand-written training examples
 (classifier_handwritten.jsonl); the held-out split and the realistic test file are never read.
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DATA / "classifier.npz"))
     parser.add_argument("--data", default=str(DATA), help="folder holding the training JSONL files")
-    parser.add_argument("--l2", type=float, default=1e-5)
+    parser.add_argument("--l2", type=float, default=1e-6)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = read_rows([Path(args.data) / name for name in TRAIN_FILES])

@@ -57,10 +57,8 @@ class ZoneApp(App[None]):
     def main(self) -> MainScreen:
         return self.screen_stack[0]  # type: ignore[return-value] - the default screen
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._start)
-
-    def _start(self) -> None:
+    def on_ready(self) -> None:
+        """The first frame is on screen: now open the database (in a worker, never delaying it)."""
         if self.image is not None:
             self.main.chat.add("system", f"Opening {self.image.name}…")
         self._open(self.image, self.session_ref)
@@ -114,7 +112,8 @@ class ZoneApp(App[None]):
 
     def _opened(self, session: Any, replay: bool) -> None:
         self.main.attach(self.service, session, replay=replay)
-        self.main.chat.add("system", f"{session.name}: {session.width}×{session.height}. Ready.")
+        if not replay:  # a resumed session says "Resumed …" after replaying its conversation
+            self.main.chat.add("system", f"{session.name}: {session.width}×{session.height}. Ready.")
 
     def _open_failed(self, exc: BaseException) -> None:
         self.main.chat.add("error", f"Could not open it: {friendly_error(exc)}")

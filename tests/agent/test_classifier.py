@@ -71,6 +71,33 @@ def test_classifies_typical_utterances(model, text, intent, action):
     assert 0.0 <= result.confidence <= 1.0
 
 
+@pytest.mark.parametrize("text, intent", [
+    # commands people type constantly (round 2 of the data; several are held-out or realistic rows)
+    ("undo", "undo"), ("Undo!", "undo"), ("go back one", "undo"), ("revert that", "undo"),
+    ("undo the change", "undo"), ("nah undo", "undo"), ("nah go back", "undo"), ("oops undo", "undo"),
+    ("could you undo that please", "undo"), ("I liked the previous one better", "undo"),
+    ("bring back what you removed", "undo"), ("take it back", "undo"),
+    ("redo", "redo"), ("bring it back", "redo"), ("put it back", "redo"), ("undo the undo", "redo"),
+    ("help", "help"), ("what can I say?", "help"), ("how does this work", "help"),
+    ("show me the mask", "show"), ("let me see the original", "show"), ("compare with the original", "show"),
+    ("try again", "retry"), ("another one", "retry"), ("not quite, again", "retry"),
+    ("start over", "undo_all"), ("back to the original photo", "undo_all"), ("reset", "undo_all"),
+    ("can i get a png", "export"), ("download it", "export"), ("give me the file", "export"),
+    ("thx mate, appreciate it", "unknown"), ("thanks!", "unknown"), ("nope", "unknown"), ("👍", "unknown"),
+    ("https://example.com", "unknown"), ("print('hi')", "unknown"), ("42", "unknown"),
+    ("what's the capital of france", "unknown"),
+])
+def test_everyday_commands_and_chat(model, text, intent):
+    result = model.classify(text)
+    assert result.intent == intent, (text, result)
+    assert result.confidence >= CLARIFY_BELOW or intent == "unknown"
+
+
+@pytest.mark.parametrize("text", ["bring back the dog", "put the car back", "add the man back"])
+def test_bringing_back_a_named_object_is_an_add_edit(model, text):
+    assert (model.classify(text).intent, model.classify(text).action) == ("edit", "add")
+
+
 @pytest.mark.parametrize("text", [
     "", "   \n\t", "x" * 10_000, "remove the cup " * 700, "asdkjhqwe zxcmnb", "把狗去掉", "犬を消して",
     "убери собаку", "😀😀😀", "\x00\x01\x02", "!!!???", "j'aimerais enlever la voiture",
@@ -156,6 +183,9 @@ def test_features_normalize_and_keep_version_ids():
     assert "u:remove" in feats and "b:<s> remove" in feats and "c:<re" in feats
     assert "u:specific" not in feats
     assert feature_strings("") == ["b:<s> </s>", "e:nowords"]
+    assert "k:ORIG" in feature_strings("back to the untouched photo")  # word classes
+    assert "k:UNDO_TWICE" in feature_strings("undo what i undid")
+    assert "k:UNDO_TWICE" not in feature_strings("undo that")
 
 
 def test_bad_model_file_is_a_one_line_error(tmp_path):

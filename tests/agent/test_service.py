@@ -200,3 +200,14 @@ def test_an_internal_error_becomes_a_one_line_reply(tmp_path, monkeypatch):
     assert r.reply.startswith("Something went wrong") and len(service.history(session.id)) == 1
     assert [m.role for m in service.messages(session.id)] == ["user", "assistant"]
     service.close()
+
+
+def test_export_with_a_long_explicit_path_and_service_export(tmp_path):
+    svc, session, _ = make_service(tmp_path)
+    target = tmp_path / "some" / "deeper-folder_1"
+    target.mkdir(parents=True)
+    r = svc.handle(session.id, f"save it as {target}/final.ora")
+    assert r.intent == "export" and r.error is None, r.reply
+    assert (target / "final.ora").is_file()
+    written = svc.export(session.id, target / "again.png")
+    assert written.is_file() and "Exported version" in svc.messages(session.id)[-1].text

@@ -212,3 +212,35 @@ async def test_bare_chat_lists_sessions_to_pick(photo: Path) -> None:
 def test_bad_renderer_is_refused() -> None:
     with pytest.raises(ValueError, match="renderer"):
         ZoneApp(service=FakeService(), renderer="ascii-art")
+
+
+async def test_quitting_during_an_edit_cancels_it(photo: Path) -> None:
+    service = FakeService(delay=1.0)
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_line(pilot, "add a hat")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+q")
+    assert len(service.versions) == 1  # the engine saw the cancel flag: nothing committed
+
+
+async def test_missing_weights_through_the_real_agent_say_what_to_do(photo: Path, tmp_path: Path) -> None:
+    from agent.service import ZoneService
+    from engine.errors import WeightsMissingError
+
+    def no_weights():
+        raise WeightsMissingError("model weights missing: ip2p; run `zone models download`")
+
+    service = ZoneService(db_url=str(tmp_path / "z.db"), engine_factory=no_weights)
+    app = ZoneApp(service=service, image=photo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_line(pilot, "make the sky pink")
+        await settle(pilot)
+        errors = [m.text for m in main_screen(app).chat.messages if m.role == "error"]
+        assert len(errors) == 1 and "zone models download" in errors[0]
+        assert len(service.history(main_screen(app).session.id)) == 1
+        await type_line(pilot, "undo")  # still running, still answering
+        await settle(pilot)
+        assert main_screen(app).chat.messages[-1].role in ("agent", "error")

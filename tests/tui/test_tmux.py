@@ -23,8 +23,11 @@ HINT = "Type what to change"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
+SOCKET = "zone-tests"  # a private tmux server: never touches the user's sessions
+
+
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, *args], check=True, capture_output=True, text=True).stdout
 
 
 def _capture(name: str) -> str:
@@ -48,9 +51,16 @@ def launch(photo: Path, db: Path, size: tuple[int, int] = (120, 36)) -> tuple[st
     python = python if python.exists() else Path(sys.executable)
     command = (f"cd {ROOT} && PYTHONPATH={ROOT} {python} -m tui.cli chat {photo} --engine tiny --db {db} "
                f"--steps 2; sleep 60")
-    started = time.monotonic()
-    _tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), command)
-    return name, started
+    for attempt in range(5):  # the server may still be exiting after the previous kill-session
+        started = time.monotonic()
+        try:
+            _tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), command)
+            return name, started
+        except subprocess.CalledProcessError:
+            if attempt == 4:
+                raise
+            time.sleep(0.3)
+    raise AssertionError("unreachable")
 
 
 def measure_startup(workdir: Path, runs: int = 5) -> dict[str, list[float]]:

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", default="fast,naive", help=f"comma-separated, of {', '.join(PATHS)}")
     p.add_argument("--offload", action="store_true", help="keep idle models on the CPU (smaller GPUs)")
     p.add_argument("--compile", action="store_true", help="torch.compile MagicBrush's UNet (time in the warm-up)")
+    p.add_argument("--segment-only", action="store_true",
+                   help="time only SAM refinement (stock generator against the fast one) at the real "
+                        "resolutions with a narrow SAM: --size photo, 1024 SAM input, --points-per-side grid")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.set_defaults(func=run)
 
@@ -45,6 +48,20 @@ def run(args: argparse.Namespace) -> int:
     from engine.registry import resolve_device
 
     device = resolve_device(args.device)
+    if args.segment_only:
+        from engine.bench import run_segment_bench
+
+        seg = run_segment_bench(size=args.size or 512, points_per_side=args.points_per_side or 32,
+                                device=str(device), repeats=args.repeats)
+        if args.json:
+            print(json.dumps(seg))
+        else:
+            print(f"SAM refinement, {seg['size']}x{seg['size']} photo, SAM input {seg['sam_img_size']}, grid "
+                  f"{seg['points_per_side']}, {seg['device']}, median of {seg['repeats']}")
+            for k, v in seg["median_ms"].items():
+                print(f"{k:8s}{v:12.1f} ms  ({seg['num_segments'][k]} segments)")
+            print(f"stock / fast: {seg['ratio']:.2f}x; chosen-mask IoU {seg['mask_iou']:.4f}")
+        return 0
     config = args.config if args.config != "auto" else ("sd15" if device.type == "cuda" else "small")
     log = None if args.json else (lambda line: print(f"... {line}", file=sys.stderr, flush=True))
     result = run_bench(config, size=args.size, steps=args.steps, device=str(device), dtype=args.dtype,

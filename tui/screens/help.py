@@ -69,11 +69,11 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="body"):
                 yield Static(Text("Keys", style="bold underline"))
                 yield Static(keys, id="keys")
-                yield Static(Text("Mouse", style="bold underline"))
+                yield Static(Text("Mouse", style="bold underline"), classes="section")
                 yield Static(mouse)
-                yield Static(Text("Say it in the chat", style="bold underline"))
+                yield Static(Text("Say it in the chat", style="bold underline"), classes="section")
                 yield Static(chat)
-            yield Button("Close", id="close", variant="primary")
+            yield Button("Close (Esc)", id="close", variant="primary", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -133,16 +133,17 @@ class MainScreen(Screen[None]):
         versions = self.service.history(self.session.id)
         messages = self.service.messages(self.session.id) if replay else []
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_history, versions, messages)
+            self.app.call_from_thread(self._show_history, versions, messages, replay)
 
-    def _show_history(self, versions: list[Any], messages: list[Any]) -> None:
+    def _show_history(self, versions: list[Any], messages: list[Any], replay: bool = False) -> None:
         for message in messages:
             self.chat.add("user" if message.role == "user" else "agent", message.text)
-        if messages:
-            self.chat.add("system", f"Resumed “{self.session.name}”. {HINT}")
         self.versions = {v.id: v for v in versions}
         self.head_id = next((v.id for v in versions if v.is_head), None)
         self.tree.show_versions(versions)
+        if replay:
+            head = self.tree.numbers.get(self.head_id or "", 0)
+            self.chat.add("system", f"Resumed “{self.session.name}”: {len(versions)} versions, HEAD is v{head}.")
         if self.head_id:
             self._request_view(self.head_id)
         self.refresh_bindings()
@@ -176,7 +177,7 @@ class MainScreen(Screen[None]):
 
     def _store_and_display(self, key: tuple[str, str], image: Any) -> None:
         self._cache[key] = image
-        while len(self._cache) > 48:
+        while len(self._cache) > 24:
             self._cache.popitem(last=False)
         if key == (self.shown_id, self.pane.view):
             self._display(key, image)
@@ -242,13 +243,11 @@ class MainScreen(Screen[None]):
         self._finish_turn()
         error = getattr(result, "error", None)
         reply = getattr(result, "reply", "") or ""
-        if error:
-            if "cancel" in str(error).lower():
-                self.chat.add("system", "Edit cancelled; nothing was committed.")
-            else:
-                self.chat.add("error", str(error))
-                if reply and reply != error and str(error) not in reply:
-                    self.chat.add("agent", reply)
+        if error and "cancel" in str(error).lower():
+            self.chat.add("system", "Edit cancelled; nothing was committed.")
+        elif error:
+            # The agent's reply usually quotes the error and says what to do; show it once.
+            self.chat.add("error", reply if str(error) in reply else f"{error}. {reply}".strip())
         elif reply:
             self.chat.add("agent", reply)
         view = getattr(result, "view", None)
@@ -326,7 +325,7 @@ class MainScreen(Screen[None]):
     def _export(self, version_id: str, path: Path) -> None:
         """Write the version through the store (a dialog's path needs no language understanding)."""
         try:
-            written = self.service.store.export(self.session.id, version_id, path)
+            written = self.service.export(self.session.id, path, ref=version_id)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
             return
