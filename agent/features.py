@@ -1,4 +1,4 @@
-"""Text features for the instruction classifier: hashed word n-grams, character n-grams and word classes (pure Python)."""
+"""Text features for the instruction classifier: hashed word and character n-grams, word classes (pure Python)."""
 
 from __future__ import annotations
 

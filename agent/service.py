@@ -221,7 +221,7 @@ class ZoneService:
         a = layer[..., 3:4].astype(np.uint16)
         return ((layer[..., :3].astype(np.uint16) * a + board * (255 - a) + 127) // 255).astype(np.uint8)
 
-    def export(self, session_id: str, path: str | Path, ref: str = "HEAD") -> Path:
+    def export(self, session_id: str, ref: str, path: str | Path) -> Path:
         """Writes version `ref` to `path` (.png, .jpg or layered .ora) and notes it in the conversation."""
         written = Path(self.store.export(session_id, ref, path))
         version = self.store.resolve(session_id, ref)

@@ -469,7 +469,8 @@ MORE_INTENT_TEMPLATES = {
         "put it back on", "i want that edit back", "i want the change back", "give me back the edit",
         "give it back", "i liked that edit, bring it back", "actually it was better with the edit",
         "actually that was good, redo", "on second thought, redo", "on second thought put it back",
-        "changed my mind, bring it back", "go forward one", "forward", "step forward once", "move forward one step", "forward a step", "ctrl-y", "cmd+shift+z",
+        "changed my mind, bring it back", "go forward one", "forward", "step forward once",
+        "move forward one step", "forward a step", "ctrl-y", "cmd+shift+z",
         "cmd shift z", "redo the undone edit", "redo what you undid", "reinstate it",
         "reinstate the change", "re-apply", "reapply please", "bring back the edit you undid",
         "put back the edit i undid", "hmm no, i want it back", "bring back the undone change",
@@ -693,7 +694,8 @@ UNKNOWN_SNIPPETS = [
     "https://example.com", "www.google.com", "http://imgur.com/a/xyz", "check this out https://youtu.be/abc",
     "my email is bob@example.com", "ftp://files.example.org/pub", "https://github.com/foo/bar/issues/12",
     "42", "3.14159", "100%", "1/2", "2024-05-01", "+1 555 0100", "12:30", "$20", "7", "0", "99 bottles",
-    "👍", "😂", "❤️", "🔥🔥", "🙏", "😀", "🤔", "👋", "🎉🎉", "😭", ":(", ":P", "<3", "xD", "^^", "🙂🙂",
+    "👍", "😂", "❤️", "🔥🔥", "🙏", "😀", "🤔", "👋", "🎉🎉", "😭", ":(", ":P", "<3", "xD", "^^",
+    "🙂🙂",
     "👌", "💯", "😎", "🤷", ":-)", ";)", "o_O", "¯\\_(ツ)_/¯",
 ]
 

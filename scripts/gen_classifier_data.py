@@ -3,8 +3,10 @@
 Usage: python scripts/gen_classifier_data.py [--out agent/data] [--seed 7]
 
 Templates, fillers and forum wrappers are each split by a stable hash: one in five goes to the
-held-out side only (and `HELDOUT_ONLY_TEMPLATES` / `HELDOUT_ONLY_UNKNOWN` always go there), so held-out utterances use phrasings (templates), objects and forum framings
-never seen in training (politeness prefixes and suffixes are shared). Writes `classifier_train.jsonl` and `classifier_heldout.jsonl`, one
+held-out side only (and `HELDOUT_ONLY_TEMPLATES` / `HELDOUT_ONLY_UNKNOWN` always go there), so
+held-out utterances use phrasings (templates), objects and forum framings never seen in training
+(politeness prefixes and suffixes are shared). Writes `classifier_train.jsonl` and
+`classifier_heldout.jsonl`, one
 `{"text", "intent", "action", "family"}` object per line.
 """
 

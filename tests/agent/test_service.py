@@ -209,5 +209,5 @@ def test_export_with_a_long_explicit_path_and_service_export(tmp_path):
     r = svc.handle(session.id, f"save it as {target}/final.ora")
     assert r.intent == "export" and r.error is None, r.reply
     assert (target / "final.ora").is_file()
-    written = svc.export(session.id, target / "again.png")
+    written = svc.export(session.id, "HEAD", target / "again.png")
     assert written.is_file() and "Exported version" in svc.messages(session.id)[-1].text

@@ -325,7 +325,7 @@ class MainScreen(Screen[None]):
     def _export(self, version_id: str, path: Path) -> None:
         """Write the version through the store (a dialog's path needs no language understanding)."""
         try:
-            written = self.service.export(self.session.id, path, ref=version_id)
+            written = self.service.export(self.session.id, version_id, path)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
             return
