@@ -134,27 +134,46 @@ class CapturingAttnProcessor:
         store.add(self.name, probs.reshape(b * heads, n, -1))
 
 
-def cross_attention_layer_names(unet, places: Sequence[str] = ("down", "up")) -> list[str]:
-    """Processor keys of the cross-attention layers (attn2) in the given UNet parts."""
+def cross_attention_layer_names(unet, places: Sequence[str] = ("down", "up"), level: int | None = None) -> list[str]:
+    """Processor keys of the cross-attention layers (attn2) in the given UNet parts.
+
+    Args:
+        unet: a diffusers `UNet2DConditionModel`.
+        places: "down", "up" and/or "mid".
+        level: keep only the blocks working at latent / 2**level (2 is 1/32 of the image):
+            down block i runs at level i, up block j at level (number of up blocks - 1 - j).
+            None keeps every level.
+    """
+    num_up = len(unet.up_blocks)
     names = []
     for name in unet.attn_processors:
         if not name.endswith("attn2.processor"):
             continue
-        if any(name.startswith(f"{p}_blocks") or name.startswith(f"{p}_block.") for p in places):
-            names.append(name)
+        part = name.split(".")[0]  # down_blocks / up_blocks / mid_block
+        place = part.split("_")[0]
+        if place not in places:
+            continue
+        if level is not None and place in ("down", "up"):
+            index = int(name.split(".")[1])
+            if (index if place == "down" else num_up - 1 - index) != level:
+                continue
+        names.append(name)
     return names
 
 
 @contextlib.contextmanager
-def capture_cross_attention(unet, store: CrossAttentionStore, places: Sequence[str] = ("down", "up")) -> Iterator[CrossAttentionStore]:
+def capture_cross_attention(
+    unet, store: CrossAttentionStore, places: Sequence[str] = ("down", "up"), level: int | None = 2
+) -> Iterator[CrossAttentionStore]:
     """Installs capturing processors on `unet` for the duration of the block.
 
-    The original processors are restored in a `finally`, also when the block raises.
+    Only the layers at `level` (the 1/32 maps) are wrapped: capture happens only where it is
+    used. The original processors are restored in a `finally`, also when the block raises.
     The reference aggregates the "down" and "up" blocks only (not the mid block).
     """
     originals = dict(unet.attn_processors)
     wrapped = dict(originals)
-    for name in cross_attention_layer_names(unet, places):
+    for name in cross_attention_layer_names(unet, places, level=level):
         wrapped[name] = CapturingAttnProcessor(name, originals[name], store)
     unet.set_attn_processor(wrapped)
     try:

@@ -232,7 +232,9 @@ class ZoneEngine:
             refiner = FastMaskRefiner(
                 bundle.sam,
                 points_per_side=params.points_per_side or bundle.sam_points_per_side,
-                points_per_batch=max(256, bundle.sam_points_per_batch),
+                # ViT-H's decoder holds about 16 MB per prompt (upscaled embedding, repeated image
+                # embedding): SAM's 64 on CUDA keeps the spike near 1 GB; larger batches on the CPU.
+                points_per_batch=bundle.sam_points_per_batch if device.type == "cuda" else max(256, bundle.sam_points_per_batch),
                 min_region_px=params.min_region_px,
                 **self.refiner_thresholds(),
             )

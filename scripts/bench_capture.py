@@ -59,8 +59,10 @@ def main() -> None:
     ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: CPU time is then a stable measure)")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
+    torch.set_num_threads(args.threads)
     bundle = build_bundle(args.config)
     size = CONFIGS[args.config]["size"]
     photo = np.random.default_rng(0).integers(0, 255, (size, size, 3), dtype=np.uint8)
@@ -68,23 +70,29 @@ def main() -> None:
     ctx, last = samplers["plain"].encode_prompt("make his tie blue")
     lat = samplers["plain"].encode_image(photo)
 
-    def once(kind: str) -> float:
-        t0 = time.perf_counter()
+    def once(kind: str) -> tuple[float, float]:
+        w0, c0 = time.perf_counter(), time.process_time()
         samplers[kind].sample(ctx, lat, steps=args.steps, image_scale=1.5, text_scale=7.5, beta=0.01, seed=0, last_token_index=last)
-        return time.perf_counter() - t0
+        return time.perf_counter() - w0, time.process_time() - c0
 
     once("capture"), once("plain")  # warm-up
-    times = {"capture": [], "plain": []}
+    wall = {"capture": [], "plain": []}
+    cpu = {"capture": [], "plain": []}
     for k in range(args.repeats):  # interleaved, alternating order, so drift hits both alike
         order = ("capture", "plain") if k % 2 == 0 else ("plain", "capture")
         for kind in order:
-            times[kind].append(once(kind))
-    med = {k: statistics.median(v) for k, v in times.items()}
+            w, c = once(kind)
+            wall[kind].append(w)
+            cpu[kind].append(c)
+    mw = {k: statistics.median(v) for k, v in wall.items()}
+    mc = {k: statistics.median(v) for k, v in cpu.items()}
     print(json.dumps({
         "config": args.config, "size": size, "steps": args.steps, "repeats": args.repeats,
         "torch_threads": torch.get_num_threads(),
-        "median_s": {k: round(v, 4) for k, v in med.items()},
-        "ratio_capture_over_plain": round(med["capture"] / med["plain"], 4),
+        "median_cpu_s": {k: round(v, 4) for k, v in mc.items()},
+        "median_wall_s": {k: round(v, 4) for k, v in mw.items()},
+        "ratio_cpu_capture_over_plain": round(mc["capture"] / mc["plain"], 4),
+        "ratio_wall_capture_over_plain": round(mw["capture"] / mw["plain"], 4),
     }))
 
 

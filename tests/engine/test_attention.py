@@ -81,6 +81,12 @@ def test_processors_restored_even_on_error(bundle):
 def test_only_down_and_up_cross_attention_is_wrapped(bundle):
     names = cross_attention_layer_names(bundle.unet_ip2p)
     assert names and all(n.endswith("attn2.processor") and not n.startswith("mid") for n in names)
+    at_1_32 = cross_attention_layer_names(bundle.unet_ip2p, level=2)
+    assert at_1_32 == [n for n in names if n.startswith(("down_blocks.2.", "up_blocks.1."))]
+    unet = bundle.unet_ip2p
+    with capture_cross_attention(unet, CrossAttentionStore((2, 2), (1, 2))):
+        wrapped = sorted(k for k, p in unet.attn_processors.items() if type(p).__name__ == "CapturingAttnProcessor")
+    assert wrapped == sorted(at_1_32)
 
 
 def test_store_reports_wrong_state():
