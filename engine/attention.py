@@ -116,9 +116,14 @@ class CapturingAttnProcessor:
         store = self.store
         batch = x.shape[0]
         chunk = batch // store.num_branches
-        idx = torch.cat([torch.arange(br * chunk, (br + 1) * chunk) for br in store.branches]).to(x.device)
-        x = x.index_select(0, idx)  # [b, N, C]
-        ctx = context.index_select(0, idx)  # [b, T, D]
+        branches = store.branches
+        if list(branches) == list(range(branches[0], branches[-1] + 1)):  # contiguous: a view, no copy
+            x = x[branches[0] * chunk : (branches[-1] + 1) * chunk]  # [b, N, C]
+            ctx = context[branches[0] * chunk : (branches[-1] + 1) * chunk]  # [b, T, D]
+        else:  # index built on the device: no host-to-device copy (and no sync) inside the loop
+            idx = torch.cat([torch.arange(br * chunk, (br + 1) * chunk, device=x.device) for br in branches])
+            x = x.index_select(0, idx)
+            ctx = context.index_select(0, idx)
         if attn.group_norm is not None:
             x = attn.group_norm(x.transpose(1, 2)).transpose(1, 2)
         if attn.norm_cross:

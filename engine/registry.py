@@ -36,8 +36,14 @@ def resolve_dtype(device: torch.device, dtype: Optional[str | torch.dtype]) -> t
     return table[dtype]
 
 
-def build_real_engine(device: str = "auto", dtype=None) -> ZoneEngine:
-    """InstructPix2Pix + MagicBrush + SAM ViT-H from local weights (see `engine.weights`)."""
+def build_real_engine(device: str = "auto", dtype=None, offload: bool = False) -> ZoneEngine:
+    """InstructPix2Pix + MagicBrush + SAM ViT-H from local weights (see `engine.weights`).
+
+    Args:
+        device: "auto", "cpu" or "cuda".
+        dtype: None picks float16 on CUDA and float32 on the CPU.
+        offload: keep idle models on the CPU during a turn (for GPUs with little memory).
+    """
     dev = resolve_device(device)
     dt = resolve_dtype(dev, dtype)
 
@@ -48,10 +54,10 @@ def build_real_engine(device: str = "auto", dtype=None) -> ZoneEngine:
 
         return load_real_bundle(resolve_weights(), dev, dt)
 
-    return ZoneEngine("real", load, meaningful=True, preflight=resolve_weights)
+    return ZoneEngine("real", load, meaningful=True, preflight=resolve_weights, offload=offload, device=str(dev))
 
 
-def build_tiny_engine(device: str = "auto", dtype=None, seed: int = 0) -> ZoneEngine:
+def build_tiny_engine(device: str = "auto", dtype=None, offload: bool = False, seed: int = 0) -> ZoneEngine:
     """Seeded random-weight models with the real architectures' shapes; edits are meaningless."""
     dev = resolve_device(device)
     dt = resolve_dtype(dev, dtype) if dev.type == "cuda" else torch.float32
@@ -61,7 +67,7 @@ def build_tiny_engine(device: str = "auto", dtype=None, seed: int = 0) -> ZoneEn
 
         return build_tiny_bundle(seed).to(dev, dt)
 
-    return ZoneEngine("tiny", load, meaningful=False, default_work_size=TINY_WORK_SIZE)
+    return ZoneEngine("tiny", load, meaningful=False, default_work_size=TINY_WORK_SIZE, offload=offload, device=str(dev))
 
 
 ENGINE_BUILDERS: dict[str, Callable[..., ZoneEngine]] = {
@@ -70,8 +76,8 @@ ENGINE_BUILDERS: dict[str, Callable[..., ZoneEngine]] = {
 }
 
 
-def build_engine(name: str = "real", device: str = "auto", dtype=None) -> ZoneEngine:
+def build_engine(name: str = "real", device: str = "auto", dtype=None, offload: bool = False) -> ZoneEngine:
     """Builds (without loading) the engine registered under `name`."""
     if name not in ENGINE_BUILDERS:
         raise ZoneInputError(f"unknown engine {name!r}; use one of: {', '.join(ENGINE_BUILDERS)}")
-    return ENGINE_BUILDERS[name](device=device, dtype=dtype)
+    return ENGINE_BUILDERS[name](device=device, dtype=dtype, offload=offload)

@@ -138,7 +138,8 @@ def test_zone_bench_small_cpu_json(capsys):
         assert out["peak_memory_mb"][path] is None  # CPU: n/a
     for path in ("fast", "naive"):
         assert out["stages_ms"][path]["sam_encode"] > 0
-    assert out["ratio"] == pytest.approx(out["total_ms"]["naive"] / out["total_ms"]["fast"], rel=1e-2)
+    # (ratio rounded to 3 decimals: abs tolerance too, a loaded machine can make it small)
+    assert out["ratio"] == pytest.approx(out["total_ms"]["naive"] / out["total_ms"]["fast"], rel=1e-2, abs=1e-3)
     # Same seed, same weights, float32: the fast and naive turns produce the same edit.
     assert out["mask_iou_vs_naive"]["fast"] >= 0.98
     assert out["mask_iou_vs_naive"]["plain"] >= 0.98

@@ -14,11 +14,11 @@ from tui_support import main_screen, settle
 pytestmark = pytest.mark.slow
 
 
-def tiny_service(db: Path):
+def tiny_service(db: Path, steps: int = 2):
     def factory():
         from agent.service import ZoneService
 
-        return ZoneService(db_url=str(db), engine="tiny", edit_params={"steps": 2})
+        return ZoneService(db_url=str(db), engine="tiny", edit_params={"steps": steps})
 
     return factory
 
@@ -101,12 +101,19 @@ async def test_start_edit_undo_redo_branch_checkout_export_reopen(photo: Path, t
 
 
 async def test_escape_cancels_a_tiny_edit_and_commits_nothing(photo: Path, tmp_path: Path) -> None:
-    app = ZoneApp(service_factory=tiny_service(tmp_path / "zone.db"), image=photo)
+    # 60 steps: long enough that Esc lands while the edit runs, even with warm models
+    app = ZoneApp(service_factory=tiny_service(tmp_path / "zone.db", steps=60), image=photo)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = main_screen(app)
         await pilot.click("#prompt")
-        await pilot.press(*"make the sky pink", "enter", "escape")
+        await pilot.press(*"make the sky pink", "enter")
+        for _ in range(200):  # the turn starts once the Submitted message is handled
+            if screen.busy:
+                break
+            await pilot.pause(0.02)
+        assert screen.busy
+        await pilot.press("escape")
         await settle(pilot)
         assert len(app.service.store.tree(screen.session.id)) == 1
         assert "Edit cancelled; nothing was committed." in [m.text for m in screen.chat.messages]

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger photos (default: $ZONE_MAX_PIXELS or 64 MP)")
     p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--offload", action="store_true", help="keep idle models on the CPU (GPUs with little memory)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     p.set_defaults(func=run)
 
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     # 2. The engine (torch is imported here, not before).
     from engine.registry import TINY_NOTICE, build_engine
 
-    engine = build_engine(args.engine, device=args.device)
+    engine = build_engine(args.engine, device=args.device, offload=args.offload)
     if not engine.meaningful:
         print(f"zone: note: {TINY_NOTICE}", file=sys.stderr)
     params = EditParams(
