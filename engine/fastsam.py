@@ -190,16 +190,9 @@ class FastMaskRefiner(MaskRefiner):
         self.last_timings_ms = timings
         warnings: list[str] = []
         # 1. Clean M_b; fall back to the changed pixels (as MaskRefiner).
-        rough_f = filter_small_regions(rough, min_px, self.connectivity)
+        rough_f = self.clean_rough_mask(rough, fallback_mask, min_px, warnings)
         if not rough_f.any():
-            fb = (filter_small_regions(np.asarray(fallback_mask).astype(bool), min_px, self.connectivity)
-                  if fallback_mask is not None else np.zeros_like(rough_f))
-            if not fb.any():
-                warnings.append("the edit could not be localized (empty rough mask and no changed "
-                                "pixels); nothing was changed")
-                return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
-            warnings.append("the rough edit mask was empty; using the pixels the model changed")
-            rough_f = fb
+            return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
         device = next(self.sam_model.parameters()).device
         # 2. Embed once, then all prompts at low resolution.
         _sync(device)

@@ -250,6 +250,21 @@ class MaskRefiner:
             return np.zeros((0, h, w), dtype=bool)
         return np.stack([np.asarray(r["segmentation"], dtype=bool) for r in records])  # [N, h, w]
 
+    def clean_rough_mask(self, rough: np.ndarray, fallback_mask: Optional[np.ndarray], min_px: int,
+                         warnings: list[str]) -> np.ndarray:
+        """M_b without its small regions; the fallback when that is empty; empty (with a warning) if both are."""
+        rough_f = filter_small_regions(rough, min_px, self.connectivity)
+        if rough_f.any():
+            return rough_f
+        fb = (filter_small_regions(np.asarray(fallback_mask).astype(bool), min_px, self.connectivity)
+              if fallback_mask is not None else np.zeros_like(rough_f))
+        if not fb.any():
+            warnings.append("the edit could not be localized (empty rough mask and no changed "
+                            "pixels); nothing was changed")
+            return fb
+        warnings.append("the rough edit mask was empty; using the pixels the model changed")
+        return fb
+
     def refine(self, rough_mask: np.ndarray, image_uint8: np.ndarray, *,
                fallback_mask: Optional[np.ndarray] = None,
                points_per_side: Optional[int] = None,
@@ -275,16 +290,9 @@ class MaskRefiner:
         min_px = scale_region_px(self.min_region_px, h, w)
         warnings: list[str] = []
         # 1. Clean M_b; fall back to the changed pixels, or give up with an empty mask.
-        rough_f = filter_small_regions(rough, min_px, self.connectivity)
+        rough_f = self.clean_rough_mask(rough, fallback_mask, min_px, warnings)
         if not rough_f.any():
-            fb = (filter_small_regions(np.asarray(fallback_mask).astype(bool), min_px, self.connectivity)
-                  if fallback_mask is not None else np.zeros_like(rough_f))
-            if not fb.any():
-                warnings.append("the edit could not be localized (empty rough mask and no changed "
-                                "pixels); nothing was changed")
-                return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
-            warnings.append("the rough edit mask was empty; using the pixels the model changed")
-            rough_f = fb
+            return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
         # 2. Segment everything.
         segs = self.generate_segments(image_uint8, points_per_side) if segments is None \
             else np.asarray(segments).astype(bool)
