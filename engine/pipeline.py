@@ -226,26 +226,23 @@ class ZoneEngine:
         # 5. Refinement (eq. 6): SAM segments of I_sty (of the original for remove), Region-IoU.
         emit(ProgressEvent("segment", 0, 1, "segmenting"))
         offloader.activate("segment")
+        refiner_cls = MaskRefiner
+        points_per_batch = bundle.sam_points_per_batch
         if fast:
             from engine.fastsam import FastMaskRefiner
 
-            refiner = FastMaskRefiner(
-                bundle.sam,
-                points_per_side=params.points_per_side or bundle.sam_points_per_side,
-                # ViT-H's decoder holds about 16 MB per prompt (upscaled embedding, repeated image
-                # embedding): SAM's 64 on CUDA keeps the spike near 1 GB; larger batches on the CPU.
-                points_per_batch=bundle.sam_points_per_batch if device.type == "cuda" else max(256, bundle.sam_points_per_batch),
-                min_region_px=params.min_region_px,
-                **self.refiner_thresholds(),
-            )
-        else:
-            refiner = MaskRefiner(
-                bundle.sam,
-                points_per_side=params.points_per_side or bundle.sam_points_per_side,
-                points_per_batch=bundle.sam_points_per_batch,
-                min_region_px=params.min_region_px,
-                **self.refiner_thresholds(),
-            )
+            refiner_cls = FastMaskRefiner
+            # ViT-H's decoder holds about 16 MB per prompt (upscaled embedding, repeated image
+            # embedding): SAM's 64 on CUDA keeps the spike near 1 GB; larger batches on the CPU.
+            if device.type != "cuda":
+                points_per_batch = max(256, points_per_batch)
+        refiner = refiner_cls(
+            bundle.sam,
+            points_per_side=params.points_per_side or bundle.sam_points_per_side,
+            points_per_batch=points_per_batch,
+            min_region_px=params.min_region_px,
+            **self.refiner_thresholds(),
+        )
         with timer.stage("segment"):
             target = work if params.action == "remove" else canvas
             refined = refiner.refine(rough, target, fallback_mask=changed_pixel_mask(canvas, work))
