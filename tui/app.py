@@ -86,7 +86,7 @@ class ZoneApp(App[None]):
         store = self.service.store
         counts = store.version_counts() if hasattr(store, "version_counts") else {}
         entries = []
-        for info in store.list_sessions()[:RECENT_SESSIONS]:
+        for info in list(reversed(store.list_sessions()))[:RECENT_SESSIONS]:  # newest first
             last = next((m.text for m in reversed(store.messages(info.id)) if m.role == "user"), "")
             try:
                 thumb = to_pil(store.render(info.id), 96)

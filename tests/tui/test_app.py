@@ -11,7 +11,7 @@ from tui.screens.branch import BranchScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.sessions import SessionPickerScreen
-from tui_support import FakeService, main_screen, settle
+from tui_support import FakeService, main_screen, make_gradient, settle
 
 
 def texts(app) -> list[str]:
@@ -244,3 +244,16 @@ async def test_missing_weights_through_the_real_agent_say_what_to_do(photo: Path
         await type_line(pilot, "undo")  # still running, still answering
         await settle(pilot)
         assert main_screen(app).chat.messages[-1].role in ("agent", "error")
+
+
+def test_picker_lists_the_newest_sessions_first(tmp_path: Path) -> None:
+    """`zone chat` alone offers the most recent sessions, newest on top."""
+    from agent.service import ZoneService
+    from tui.app import RECENT_SESSIONS, ZoneApp
+
+    service = ZoneService(db_url=str(tmp_path / "zone.db"), engine="tiny")
+    photo = make_gradient(tmp_path / "p.png")
+    made = [service.open_image(photo, name=f"s{k}").id for k in range(RECENT_SESSIONS + 2)]
+    app = ZoneApp(service=service)
+    entries = app._recent_sessions()
+    assert [e.id for e in entries] == list(reversed(made))[:RECENT_SESSIONS]
