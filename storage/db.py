@@ -13,7 +13,7 @@ from storage.config import sqlite_path
 from storage.errors import DatabaseError, NotFoundError, SchemaTooNewError
 
 # The newest revision this program ships; a test checks it against the migrations folder.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 OUR_TABLES = frozenset({"blobs", "sessions", "versions", "branches", "messages", "render_cache"})
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -115,7 +115,7 @@ class HistoryStore(RenderMixin):
             db.add(session)
             db.flush()
             db.add(VersionRow(id=vid, session_id=sid, parent_id=None, instruction="", action=None,
-                              params={}, timings={}, depth=0))
+                              params={}, timings={}, depth=0, number=0))
             db.flush()
             db.add(BranchRow(session_id=sid, name=DEFAULT_BRANCH, version_id=vid))
             session.head_version_id, session.head_branch = vid, DEFAULT_BRANCH
@@ -201,7 +201,7 @@ class HistoryStore(RenderMixin):
                 id=new_id(), session_id=session.id, parent_id=base.id, instruction=instruction or "",
                 action=action, params=params_json, timings=timings_json,
                 layer_blob=put_blob(db, layer_png, "layer"), mask_blob=put_blob(db, mask_png, "mask"),
-                depth=base.depth + 1,
+                depth=base.depth + 1, number=refs.next_number(db, session.id),
             )
             db.add(version)
             db.flush()
@@ -353,7 +353,8 @@ class HistoryStore(RenderMixin):
         return VersionInfo(id=row.id, session_id=row.session_id, parent_id=row.parent_id,
                            instruction=row.instruction, action=row.action, params=dict(row.params or {}),
                            timings_ms=dict(row.timings or {}), created_at=as_utc(row.created_at),
-                           branches=list(names.get(row.id, [])), is_head=row.id == head_id, depth=row.depth)
+                           branches=list(names.get(row.id, [])), is_head=row.id == head_id, depth=row.depth,
+                           number=row.number)
 
     def _version_info(self, db: Session, session: SessionRow, row: VersionRow) -> VersionInfo:
         names = {row.id: [b.name for b in refs.branches_at(db, row.id)]}

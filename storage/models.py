@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -81,6 +82,7 @@ class VersionRow(Base):
     __table_args__ = (
         Index("ix_versions_session_id_parent_id", "session_id", "parent_id"),
         Index("ix_versions_session_id_id", "session_id", "id"),  # id-prefix lookups
+        Index("uq_versions_session_id_number", "session_id", "number", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
@@ -102,6 +104,8 @@ class VersionRow(Base):
         ForeignKey("versions.id", ondelete="SET NULL"), nullable=True
     )
     depth: Mapped[int] = mapped_column(Integer, default=0)
+    # Stable within the session: 0 is the original, then creation order. Never renumbered.
+    number: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     parent: Mapped[Optional["VersionRow"]] = relationship(

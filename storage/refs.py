@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import InvalidOperationError, NotFoundError
@@ -15,6 +15,7 @@ from storage.models import BranchRow, RenderCacheRow, SessionRow, VersionRow
 HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 SUFFIX = re.compile(r"^(?P<base>.+?)(?P<ops>(?:~\d*|\^)*)$")
 BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+VERSION_NUMBER = re.compile(r"^[vV](\d{1,9})$")  # "v3": the version numbered 3 in its session
 
 
 def _by_prefix(db: Session, model, prefix: str, session_id: Optional[str] = None) -> list:
@@ -94,11 +95,30 @@ def resolve(db: Session, session: SessionRow, ref: Optional[str]) -> VersionRow:
     return version
 
 
+def next_number(db: Session, session_id: str) -> int:
+    """Return the number the session's next version gets (one past the largest so far)."""
+    q = select(func.max(VersionRow.number)).where(VersionRow.session_id == session_id)
+    current = db.execute(q).scalar()
+    return 0 if current is None else int(current) + 1
+
+
+def by_number(db: Session, session: SessionRow, number: int) -> Optional[VersionRow]:
+    """Return the session's version numbered `number`, or None."""
+    q = select(VersionRow).where(VersionRow.session_id == session.id, VersionRow.number == number)
+    return db.execute(q).scalar_one_or_none()
+
+
 def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
-    """Resolve a branch name, a full version id or a unique id prefix."""
+    """Resolve a branch name, a version number (`v3`), a full version id or a unique id prefix."""
     branch = db.get(BranchRow, (session.id, name))
     if branch is not None:
         return get_version(db, branch.version_id)
+    numbered = VERSION_NUMBER.match(name)
+    if numbered:
+        row = by_number(db, session, int(numbered.group(1)))
+        if row is None:
+            raise NotFoundError(f"no version {name} in session {session.id[:8]}")
+        return row
     row = db.get(VersionRow, name)
     if row is not None and row.session_id == session.id:
         return row
@@ -170,4 +190,6 @@ def check_branch_name(name: str) -> str:
         raise InvalidOperationError(
             f"bad branch name {name!r}: use letters, digits, '.', '_', '-' or '/', at most 100"
         )
+    if VERSION_NUMBER.match(name):
+        raise InvalidOperationError(f"bad branch name {name!r}: v and a number names a version")
     return name

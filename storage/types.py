@@ -41,6 +41,12 @@ class VersionInfo:
     branches: list[str] = field(default_factory=list)
     is_head: bool = False
     depth: int = 0
+    number: int = 0
+
+    @property
+    def label(self) -> str:
+        """The version's name for people: `v` and its number in the session (v0 is the original)."""
+        return f"v{self.number}"
 
     @property
     def short_id(self) -> str:

@@ -34,7 +34,7 @@ def bulk_line(store, depth: int, size: int = 32, seed: int = 0) -> tuple[str, li
             ids.append(new_id())
             rows.append(dict(id=ids[-1], session_id=s.id, parent_id=ids[-2], instruction=f"e{d}",
                              action="change", params={}, timings={}, layer_blob=lsha, mask_blob=msha,
-                             redo_child_id=None, depth=d, created_at=s.created_at))
+                             redo_child_id=None, depth=d, number=d, created_at=s.created_at))
         for row in rows:  # parents before children: foreign keys hold at every insert
             db.execute(VersionRow.__table__.insert(), [row])
         db.get(BranchRow, (s.id, "main")).version_id = ids[-1]

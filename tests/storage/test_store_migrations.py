@@ -1,0 +1,75 @@
+"""Schema migrations keep old databases working: a 0001 database opens, renders and numbers its versions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+
+from storage import db as dbmod
+from storage.history import HistoryStore
+from storehelp import commit_layer, make_image
+
+
+def _database_at_0001(path) -> None:
+    """Create an empty database at revision 0001 with Alembic itself."""
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+
+
+def test_a_0001_database_gets_numbers_in_creation_order(tmp_path):
+    path = tmp_path / "old.db"
+    _database_at_0001(path)
+    # A history written with the 0001 schema (no `number` column), in plain SQL.
+    con = sqlite3.connect(path)
+    rows = [  # id, parent, depth, created_at: a chain a-b-c and a sibling d of b, written out of id order
+        ("f" * 32, None, 0, "2026-01-01 00:00:00"),
+        ("c" * 32, "f" * 32, 1, "2026-01-01 00:00:01"),
+        ("a" * 32, "c" * 32, 2, "2026-01-01 00:00:02"),
+        ("b" * 32, "f" * 32, 1, "2026-01-01 00:00:03"),
+    ]
+    con.execute("INSERT INTO blobs VALUES ('0'||hex(randomblob(31)), 'original', 1, x'00', '2026-01-01')")
+    sha = con.execute("SELECT sha256 FROM blobs").fetchone()[0]
+    con.execute("INSERT INTO sessions VALUES ('s'||hex(randomblob(15)), 'old', NULL, 4, 4, ?, NULL, 'main',"
+                " '2026-01-01')", (sha,))
+    sid = con.execute("SELECT id FROM sessions").fetchone()[0]
+    for vid, parent, depth, ts in rows:
+        con.execute("INSERT INTO versions (id, session_id, parent_id, instruction, action, params, timings,"
+                    " depth, created_at) VALUES (?, ?, ?, 'x', 'change', '{}', '{}', ?, ?)",
+                    (vid, sid, parent, depth, ts))
+    con.execute("UPDATE sessions SET head_version_id = ?", ("a" * 32,))
+    con.execute("INSERT INTO branches VALUES (?, 'main', ?, '2026-01-01')", (sid, "a" * 32))
+    con.commit()
+    con.close()
+
+    store = HistoryStore(path)
+    numbers = {v.id[0]: v.number for v in store.tree(sid)}
+    assert numbers == {"f": 0, "c": 1, "a": 2, "b": 3}
+    assert store.resolve(sid, "v3").id == "b" * 32
+    # Nothing else moved: HEAD and the branch survive the upgrade (a table rebuild would cascade them away).
+    assert store.head(sid).id == "a" * 32 and store.get_session(sid).head_branch == "main"
+    assert [(b.name, b.version_id) for b in store.branches(sid)] == [("main", "a" * 32)]
+    store.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(dbmod.HEAD_REVISION,)]
+
+
+def test_numbers_are_stable_and_name_versions(store):
+    s = store.create_session(make_image(16, 16), name="n")
+    v1 = commit_layer(store, s.id, seed=1)
+    v2 = commit_layer(store, s.id, seed=2)
+    store.undo(s.id)
+    v3 = commit_layer(store, s.id, seed=3)  # a sibling of v2: numbers keep creation order
+    assert [v.number for v in (store.resolve(s.id, "v0"), v1, v2, v3)] == [0, 1, 2, 3]
+    assert store.resolve(s.id, "v2").id == v2.id and store.resolve(s.id, "V3~1").id == v1.id
+    assert store.resolve(s.id, "HEAD").label == "v3"
+    assert {v.number for v in store.tree(s.id)} == {0, 1, 2, 3}
+    np.testing.assert_array_equal(store.render(s.id, "v2"), store.render(s.id, v2.id))
