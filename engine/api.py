@@ -55,10 +55,14 @@ class EditParams:
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
-        if self.steps < 1:
-            raise ValueError("steps must be at least 1")
-        if self.work_size is not None and not 64 <= self.work_size <= 4096:
-            raise ValueError("work_size must be between 64 and 4096")
+        # the same validators as the CLI options (engine.limits): one set of bounds everywhere
+        from engine import limits
+
+        object.__setattr__(self, "steps", limits.check_steps(self.steps, "steps"))
+        object.__setattr__(self, "seed", limits.check_seed(self.seed, "seed"))
+        object.__setattr__(self, "image_scale", limits.check_scale(self.image_scale, "image_scale"))
+        object.__setattr__(self, "text_scale", limits.check_scale(self.text_scale, "text_scale"))
+        object.__setattr__(self, "work_size", limits.check_work_size(self.work_size, "work_size"))
 
     @property
     def effective_beta(self) -> float:

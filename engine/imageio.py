@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -30,7 +29,9 @@ from typing import Optional, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from common.safe_write import FORCE_HINT, write_with
 from engine.errors import ZoneInputError
+from engine.limits import check_max_pixels, megapixels
 
 DEFAULT_MAX_PIXELS = 64_000_000
 MAX_PIXELS_ENV = "ZONE_MAX_PIXELS"
@@ -50,21 +51,15 @@ _PIL_LIMIT_LOCK = threading.Lock()
 
 
 def max_pixels_from_env(default: int = DEFAULT_MAX_PIXELS) -> int:
-    """Return the pixel limit: `$ZONE_MAX_PIXELS` when set to a positive integer, else `default`."""
-    raw = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "")
+    """Return the pixel limit: `$ZONE_MAX_PIXELS` when set (checked like --max-pixels), else `default`."""
+    raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
     if not raw:
         return default
-    try:
-        value = int(float(raw))
-    except ValueError:
-        raise ZoneInputError(f"{MAX_PIXELS_ENV}={raw!r} is not a number of pixels") from None
-    if value <= 0:
-        raise ZoneInputError(f"{MAX_PIXELS_ENV} must be positive, not {raw}")
-    return value
+    return check_max_pixels(raw, f"${MAX_PIXELS_ENV}")
 
 
 def _megapixels(n: int) -> str:
-    return f"{n / 1e6:.1f} MP"
+    return megapixels(n)
 
 
 def _check_path(path: Path) -> None:
@@ -132,9 +127,7 @@ def load_image(path: PathLike, max_pixels: Optional[int] = None) -> np.ndarray:
     """
     p = Path(path)
     name = str(p)
-    limit = max_pixels_from_env() if max_pixels is None else int(max_pixels)
-    if limit <= 0:
-        raise ValueError("max_pixels must be positive")
+    limit = max_pixels_from_env() if max_pixels is None else check_max_pixels(max_pixels, "max_pixels")
     _check_path(p)
     with _PIL_LIMIT_LOCK:
         saved_limit = Image.MAX_IMAGE_PIXELS
@@ -196,19 +189,24 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def save_image(path: PathLike, array: np.ndarray, quality: int = 95) -> Path:
+def save_image(path: PathLike, array: np.ndarray, quality: int = 95, *, force: bool = False,
+               hint: str = FORCE_HINT) -> Path:
     """Write an RGB `[H, W, 3]`, RGBA `[H, W, 4]` or gray `[H, W]` uint8 array; format by suffix.
 
-    The file is written to a temporary name in the same folder and renamed, so a failed write
-    never leaves a half-written image behind.
+    Written through `common.safe_write`: a temporary file in the same folder renamed into place
+    (a failed write never leaves a half-written image), the umask's mode, and an existing file
+    is only replaced with `force`.
 
     Args:
         path: target file; the suffix picks the format (.png, .jpg/.jpeg, .webp, .tif/.tiff, .bmp).
         array: uint8 pixels; bool masks are written as 0/255.
         quality: JPEG/WebP quality.
+        force: replace an existing file.
+        hint: what the refusal of an existing file tells the user.
 
     Raises:
         ZoneInputError: unknown suffix, or transparency for a format that cannot store it.
+        common.safe_write.OutputError: the file exists (without `force`), or cannot be written.
     """
     p = Path(path)
     fmt = _SAVE_FORMATS.get(p.suffix.lower())
@@ -226,24 +224,12 @@ def save_image(path: PathLike, array: np.ndarray, quality: int = 95) -> Path:
         raise ValueError(f"save_image expects [H, W], [H, W, 3] or [H, W, 4], got {arr.shape}")
     im = Image.fromarray(np.ascontiguousarray(arr))
     kwargs = {"quality": int(quality)} if fmt in ("JPEG", "WEBP") else {}
-    parent = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=".zone-", suffix=p.suffix, dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            im.save(fh, format=fmt, **kwargs)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return p
+    return write_with(p, lambda fh: im.save(fh, format=fmt, **kwargs), force=force, hint=hint)
 
 
-def save_png(path: PathLike, array: np.ndarray) -> Path:
+def save_png(path: PathLike, array: np.ndarray, *, force: bool = False) -> Path:
     """Write `array` as PNG (see `save_image`)."""
-    return save_image(Path(path), array)
+    return save_image(Path(path), array, force=force)
 
 
 def work_size_hw(h: int, w: int, long_side: int = 512, multiple: int = 8) -> tuple[int, int]:

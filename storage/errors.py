@@ -23,5 +23,13 @@ class DatabaseError(StorageError):
     """The database cannot be opened or used (not a database, locked, unreachable, ...)."""
 
 
+class DiskFullError(DatabaseError):
+    """A write to the history database failed for lack of space; nothing committed is lost."""
+
+
+class DamagedHistoryError(StorageError):
+    """A session's version graph is inconsistent (a parent cycle or a missing parent)."""
+
+
 class InvalidOperationError(StorageError):
     """The operation makes no sense in the current state (nothing to undo, branch exists, ...)."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from common.safe_write import FORCE_HINT, check_output, write_bytes
 from storage.blobs import encode_png
 from storage.errors import StorageError
 
@@ -19,47 +18,23 @@ ORA_MIMETYPE = b"image/openraster"
 THUMB_MAX = 256
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file and a rename: all or nothing.
+def write_atomic(path: Path, data: bytes, *, force: bool = False, hint: str = FORCE_HINT) -> Path:
+    """Write `data` to `path` through `common.safe_write`: all or nothing, umask mode, no clobbering.
 
+    Args:
+        force: replace an existing file (otherwise OutputExistsError).
+        hint: what the refusal of an existing file tells the user.
     Raises:
-        StorageError: the folder is missing or not writable, or the disk is full.
+        common.safe_write.OutputError: exists, not a regular file, folder missing or not writable,
+            disk full.
     """
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise StorageError(f"cannot write {path}: it is a directory")
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return path
+    return write_bytes(path, data, force=force, hint=hint)
 
 
-def check_writable(path: Path) -> Path:
-    """Raise StorageError unless `path` could be written (checked before any work is done)."""
-    path = Path(path).expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise StorageError(f"cannot write {path}: it is a directory")
-    if not folder.is_dir():
-        raise StorageError(f"cannot write {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise StorageError(f"cannot write {path}: permission denied")
-    return path
+def check_writable(path: Path, *, force: bool = False, hint: str = FORCE_HINT) -> Path:
+    """Raise OutputError unless `path` could be written (checked before any work is done)."""
+    check_output(path, force=force, hint=hint)
+    return Path(path).expanduser()
 
 
 def check_suffix(path: Path, allowed: tuple[str, ...] = IMAGE_SUFFIXES) -> str:

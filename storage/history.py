@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from storage import refs
 from storage.blobs import delete_unreferenced, encode_png, put_blob
-from storage.config import default_db_url
-from storage.db import WRITE_OPTION, one_line, open_engine
+from storage.config import default_db_url, sqlite_path
+from storage.db import WRITE_OPTION, classify_sqlite_error, one_line, open_engine
 from storage.errors import DatabaseError, InvalidOperationError, NotFoundError, StorageError
 from storage.models import BranchRow, MessageRow, SessionRow, VersionRow
 from storage.rendering import RenderMixin
@@ -56,11 +56,15 @@ class HistoryStore(RenderMixin):
         url: an SQLAlchemy URL or a file path; None uses `$ZONE_DB`, else SQLite in the XDG
             data folder. The schema is upgraded to the newest revision on open.
         create: when False, a missing SQLite file raises NotFoundError instead of being created.
+        readonly: open for reading only (SQLite `mode=ro`; works on a read-only mount); nothing
+            is created, initialised or cached, and writes raise DatabaseError.
     """
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True, readonly: bool = False) -> None:
         self.url = default_db_url(url)
-        self._engine = open_engine(self.url, create=create)
+        self.readonly = readonly
+        self._where = str(sqlite_path(self.url) or "the history database")
+        self._engine = open_engine(self.url, create=create, readonly=readonly)
         self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
 
     def close(self) -> None:
@@ -82,16 +86,24 @@ class HistoryStore(RenderMixin):
             with Session(self._engine, expire_on_commit=False) as db:
                 yield db
         except sa_exc.DBAPIError as exc:
-            raise DatabaseError(f"database error: {one_line(exc)}") from None
+            raise self._db_error(exc) from None
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """A write transaction: committed at the end of the block, rolled back on any error."""
+        if self.readonly:
+            raise DatabaseError(f"{self._where} is open read-only; nothing can be changed")
         try:
             with Session(self._write_engine, expire_on_commit=False) as db, db.begin():
                 yield db
         except sa_exc.DBAPIError as exc:
-            raise DatabaseError(f"database error: {one_line(exc)}") from None
+            raise self._db_error(exc) from None
+
+    def _db_error(self, exc: sa_exc.DBAPIError) -> DatabaseError:
+        """A one-line DatabaseError for SQLite's (or the server's) error, classified by its code."""
+        if self.url.startswith("sqlite"):
+            return classify_sqlite_error(exc, self._where)
+        return DatabaseError(f"database error: {one_line(exc)}")
 
     # -- sessions -------------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from common.safe_write import FORCE_HINT
 from storage import refs
 from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
 from storage.compose import compose_layer
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
-from storage.export import build_ora, check_suffix, check_writable, encode_jpeg, encode_mask_png, write_atomic
+from storage.export import (IMAGE_SUFFIXES, build_ora, check_suffix, check_writable, encode_jpeg,
+                            encode_mask_png, write_atomic)
 from storage.models import RenderCacheRow, VersionRow
 
 RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session
@@ -99,6 +101,8 @@ class RenderMixin:
 
     def _cache_render(self, session_id: str, version_id: str, image: np.ndarray) -> None:
         """Cache a render (best effort: a busy or read-only database just skips it)."""
+        if getattr(self, "readonly", False):
+            return
         data = encode_png(image, level=RENDER_PNG_LEVEL)
         try:
             with self._write() as db:
@@ -138,28 +142,32 @@ class RenderMixin:
 
     # -- export ---------------------------------------------------------------------------------
 
-    def export(self, session_id: str, ref: str, path: str | Path, *, mask: bool = False) -> Path:
+    def export(self, session_id: str, ref: str, path: str | Path, *, mask: bool = False,
+               force: bool = False, hint: str = FORCE_HINT) -> Path:
         """Write a version to `path`: `.png`/`.jpg`/`.jpeg` composite, or `.ora` layered file.
 
         Args:
             ref: the version (None or "HEAD" for HEAD).
-            path: the output file; its suffix picks the format. Written atomically.
+            path: the output file; its suffix picks the format. Written atomically (common.safe_write).
             mask: write the version's edit mask instead (PNG only).
+            force: replace an existing file (the session's own source photo included).
+            hint: what the refusal of an existing file tells the user.
+        Raises:
+            common.safe_write.OutputExistsError: `path` exists and `force` is False.
         """
-        path = check_writable(Path(path))
+        suffix = check_suffix(Path(path), (".png",) if mask else IMAGE_SUFFIXES)
+        path = check_writable(Path(path), force=force, hint=hint)
         self.resolve(session_id, ref or "HEAD")  # unknown refs fail before any work
         if mask:
-            check_suffix(path, (".png",))
             data = self.mask(session_id, ref or "HEAD")
             if data is None:
                 raise InvalidOperationError("the original has no mask; pick an edited version")
-            return write_atomic(path, encode_mask_png(data))
-        suffix = check_suffix(path)
+            return write_atomic(path, encode_mask_png(data), force=force, hint=hint)
         if suffix == ".ora":
-            return write_atomic(path, self._ora_bytes(session_id, ref or "HEAD"))
+            return write_atomic(path, self._ora_bytes(session_id, ref or "HEAD"), force=force, hint=hint)
         image = self.render(session_id, ref or "HEAD")
         data = encode_png(image, level=6) if suffix == ".png" else encode_jpeg(image)
-        return write_atomic(path, data)
+        return write_atomic(path, data, force=force, hint=hint)
 
     def _ora_bytes(self, session_id: str, ref: str) -> bytes:
         """Return the OpenRaster archive of a version: original plus one layer per edit on its path."""

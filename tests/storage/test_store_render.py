@@ -8,6 +8,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
+
+from common.safe_write import OutputError
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -146,7 +148,7 @@ def test_export_errors_change_nothing(store, tmp_path):
     s, _ = _line(store, 1)
     with pytest.raises(StorageError, match="use one of"):
         store.export(s.id, "HEAD", tmp_path / "v.gif")
-    with pytest.raises(StorageError, match="cannot write"):
+    with pytest.raises(OutputError, match="cannot write"):
         store.export(s.id, "HEAD", tmp_path / "missing" / "v.png")
     locked = tmp_path / "ro"
     locked.mkdir()
@@ -155,7 +157,7 @@ def test_export_errors_change_nothing(store, tmp_path):
         import os
 
         if not os.access(locked, os.W_OK):  # root can write anywhere: then nothing to check
-            with pytest.raises(StorageError, match="cannot write"):
+            with pytest.raises(OutputError, match="cannot write"):
                 store.export(s.id, "HEAD", locked / "v.png")
     finally:
         locked.chmod(0o700)
