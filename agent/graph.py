@@ -24,7 +24,7 @@ class GraphDeps:
 
     base_seed: seed of a new edit = base_seed + number of edits already in the session, so the
     same script gives the same seeds. edit_params: extra EditParams fields (steps, work_size, ...).
-    export_dir: where relative export paths go.
+    export_dir: where relative export paths go. confine_exports: refuse exports outside it (replay).
     """
 
     store: Any
@@ -34,6 +34,7 @@ class GraphDeps:
     base_seed: int = 0
     edit_params: dict = field(default_factory=dict)
     export_dir: Path = Path(".")
+    confine_exports: bool = False
 
 
 def build_graph(deps: GraphDeps):
@@ -59,6 +60,7 @@ def build_graph(deps: GraphDeps):
 
     def edit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         from engine.api import EditParams  # no torch
+        from engine.limits import SEED_MAX
 
         ctx = runtime.context or TurnContext()
         sid = state["session_id"]
@@ -72,7 +74,7 @@ def build_graph(deps: GraphDeps):
                     if planned["kind"] == "retry":
                         seed = sibling_seed(deps.store, sid, parent.id, planned["instruction"])
                     else:
-                        seed = deps.base_seed + len(deps.store.tree(sid)) - 1
+                        seed = (deps.base_seed + len(deps.store.tree(sid)) - 1) % (SEED_MAX + 1)
                 extra = {k: v for k, v in deps.edit_params.items() if k not in ("action", "seed")}
                 params = EditParams(action=planned["action"], seed=int(seed), **extra)
                 engine = deps.get_engine()
@@ -95,7 +97,8 @@ def build_graph(deps: GraphDeps):
         return {"results": results, "error": error, "nodes_run": ["edit"]}
 
     def history_node(state: TurnState) -> dict:
-        done, error = run_command(deps.store, state["session_id"], state["command"], deps.export_dir)
+        done, error = run_command(deps.store, state["session_id"], state["command"], deps.export_dir,
+                                  confine=deps.confine_exports)
         return {"done": done, "error": error, "view": done.get("view"), "nodes_run": ["history"]}
 
     def respond_node(state: TurnState) -> dict:
@@ -137,6 +140,7 @@ def _meaningful(deps: GraphDeps) -> bool:
 
 def one_line(exc: BaseException) -> str:
     """The exception as one line: user errors by their message, anything else with its type."""
+    from common.safe_write import OutputError
     from engine.errors import ZoneError
 
     try:
@@ -144,7 +148,7 @@ def one_line(exc: BaseException) -> str:
     except ImportError:  # pragma: no cover
         StorageError = ZoneError  # type: ignore[misc,assignment]
     msg = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (ZoneError, StorageError)):
+    if isinstance(exc, (ZoneError, StorageError, OutputError)):
         return msg
     log.debug("edit failed", exc_info=exc)  # not a user error: the traceback for debugging
     if isinstance(exc, MemoryError):

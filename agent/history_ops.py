@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from agent.state import Command
 from agent.understand import LastEdit
+from common.safe_write import OutputError, OutputExistsError, inside
 
 
 def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
@@ -45,7 +46,7 @@ def version_by_number(store: Any, session_id: str, number: int):
     head = next(v for v in tree if v.is_head)
     ancestors = set()
     cur = head
-    while cur is not None:
+    while cur is not None and cur.id not in ancestors:  # a tampered cycle must not hang
         ancestors.add(cur.id)
         cur = by_id.get(cur.parent_id) if cur.parent_id else None
     at_depth = [v for v in tree if v.depth == number]
@@ -56,9 +57,11 @@ def version_by_number(store: Any, session_id: str, number: int):
             return v
 
     def descends_from_head(v) -> bool:
-        while v is not None:
+        seen: set[str] = set()
+        while v is not None and v.id not in seen:
             if v.id == head.id:
                 return True
+            seen.add(v.id)
             v = by_id.get(v.parent_id) if v.parent_id else None
         return False
 
@@ -79,8 +82,15 @@ def _free_branch_name(store: Any, session_id: str) -> str:
     return f"variant-{n}"
 
 
-def _export_path(store: Any, session_id: str, cmd: Command, export_dir: Path) -> Path:
+OUTSIDE_HINT = "a replay writes only in its --out folder; --allow-exports-anywhere trusts the script"
+EXISTS_HINT = "not overwritten"
+
+
+def _export_path(store: Any, session_id: str, cmd: Command, export_dir: Path, confine: bool = False) -> Path:
+    """Where an export goes: the path asked for (kept inside `export_dir` when `confine`), or a default."""
     if cmd.get("path"):
+        if confine:
+            return inside(export_dir, cmd["path"], hint=OUTSIDE_HINT)
         path = Path(cmd["path"]).expanduser()
         return path if path.is_absolute() else Path(export_dir) / path
     session = store.get_session(session_id)
@@ -89,8 +99,16 @@ def _export_path(store: Any, session_id: str, cmd: Command, export_dir: Path) ->
     return Path(export_dir) / f"{stem}-{head.id[:8]}.{cmd.get('fmt', 'png')}"
 
 
-def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Path(".")) -> tuple[dict, Optional[str]]:
-    """Run one history command; returns (what was done, error message or None)."""
+def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Path("."),
+                confine: bool = False) -> tuple[dict, Optional[str]]:
+    """Run one history command; returns (what was done, error message or None).
+
+    Args:
+        export_dir: where relative export paths go.
+        confine: refuse exports outside `export_dir` (replay scripts).
+    An export never replaces an existing file: the refusal is the error and `done["exists"]`
+    names the file, so the TUI can ask "x.png exists: overwrite?".
+    """
     from storage.errors import StorageError
 
     intent = cmd["intent"]
@@ -125,9 +143,13 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
             store.branch(session_id, name)
             done["name"] = name
         elif intent == "export":
-            path = _export_path(store, session_id, cmd, export_dir)
+            path = _export_path(store, session_id, cmd, export_dir, confine)
             path.parent.mkdir(parents=True, exist_ok=True)
-            done["path"] = str(store.export(session_id, "HEAD", path))
+            try:
+                done["path"] = str(store.export(session_id, "HEAD", path, hint=EXISTS_HINT))
+            except OutputExistsError as exc:
+                done["exists"] = str(exc.path)
+                raise
         elif intent == "history":
             done["log"] = [_info(v) for v in store.log(session_id)]
             done["count"] = len(store.tree(session_id))
@@ -138,7 +160,7 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
                 done["mask_fraction"] = float(store.mask(session_id, "HEAD").mean())
         else:
             return done, f"unknown command {intent!r}"
-    except (StorageError, OSError, ValueError) as exc:
+    except (StorageError, OutputError, OSError, ValueError) as exc:
         return done, " ".join(str(exc).split()) or type(exc).__name__
     head = store.head(session_id)
     done["version"] = _info(head)

@@ -10,10 +10,24 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from agent.state import TurnContext, TurnResult
+from common.text import invalid_unicode_at, storable
+from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 
 log = logging.getLogger(__name__)
 
 VIEWS = ("result", "original", "layer", "mask", "diff")
+
+
+def bounded_text(text: str) -> tuple[str, Optional[dict]]:
+    """What is stored of a user's message: at most STORED_TEXT_MAX_CHARS, marked when cut.
+
+    Returns:
+        (text to store, meta or None): meta is {"truncated": True, "chars": original length}.
+    """
+    text = storable(text)
+    if len(text) <= STORED_TEXT_MAX_CHARS:
+        return text, None
+    return text[:STORED_TEXT_MAX_CHARS], {"truncated": True, "chars": len(text)}
 
 
 class ZoneService:
@@ -28,12 +42,14 @@ class ZoneService:
         seed: base seed; the k-th edit of a session (k = 0, 1, ...) uses seed + k.
         edit_params: extra EditParams fields for every edit (steps, work_size, ...).
         export_dir: where relative export paths ("save it as final.png") are written.
+        confine_exports: refuse exports outside `export_dir` (a replay script may not write
+            elsewhere unless the user trusts it).
     """
 
     def __init__(self, store: Any = None, db_url: Optional[str] = None, engine: str = "real",
                  device: str = "auto", engine_factory: Optional[Callable[[], Any]] = None,
                  classifier: Any = None, seed: int = 0, edit_params: Optional[dict] = None,
-                 export_dir: str | Path = ".") -> None:
+                 export_dir: str | Path = ".", confine_exports: bool = False) -> None:
         if store is None:
             from storage.history import HistoryStore
 
@@ -44,9 +60,10 @@ class ZoneService:
         self._engine_factory = engine_factory
         self._engine: Any = None
         self._classifier = classifier
-        self.seed = int(seed)
-        self.edit_params = dict(edit_params or {})
+        self.seed = check_seed(seed, "seed")
+        self.edit_params = check_edit_options(dict(edit_params or {}))
         self.export_dir = Path(export_dir)
+        self.confine_exports = bool(confine_exports)
         self._graph = None
 
     # ---------------------------------------------------------------- resources
@@ -83,7 +100,8 @@ class ZoneService:
                 CLARIFY_BELOW = 0.5
             deps = GraphDeps(store=self.store, classify=lambda text: self.classifier.classify(text),
                              get_engine=lambda: self.engine, clarify_below=CLARIFY_BELOW,
-                             base_seed=self.seed, edit_params=self.edit_params, export_dir=self.export_dir)
+                             base_seed=self.seed, edit_params=self.edit_params, export_dir=self.export_dir,
+                             confine_exports=self.confine_exports)
             self._graph = build_graph(deps)
         return self._graph
 
@@ -126,7 +144,17 @@ class ZoneService:
         text = text if isinstance(text, str) else str(text)
         session = self.store.get_session(session_id)
         sid = session.id
-        self.store.add_message(sid, "user", text, version_id=session.head_version_id)
+        stored, meta_in = bounded_text(text)
+        self.store.add_message(sid, "user", stored, version_id=session.head_version_id, meta=meta_in)
+        bad_at = invalid_unicode_at(text)
+        if bad_at is not None:  # fails this turn only; the conversation goes on
+            head = self.store.head(sid)
+            msg = f"the message is not valid Unicode (a lone surrogate at character {bad_at + 1})"
+            result = TurnResult(text=storable(text), intent="unknown", action=None, head_id=head.id, error=msg,
+                                reply=f"I cannot read that: {msg}; nothing changed.")
+            self.store.add_message(sid, "assistant", result.reply, version_id=head.id,
+                                   meta={"intent": "unknown", "error": msg})
+            return result
         try:
             state = self.graph.invoke({"session_id": sid, "text": text, "nodes_run": []},
                                       context=TurnContext(progress=progress, cancel=cancel))
@@ -164,6 +192,7 @@ class ZoneService:
             error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
             command=state.get("command"),
             nodes_run=list(state.get("nodes_run") or []),
+            overwrite=(state.get("done") or {}).get("exists"),
         )
 
     # ---------------------------------------------------------------- views
@@ -221,9 +250,13 @@ class ZoneService:
         a = layer[..., 3:4].astype(np.uint16)
         return ((layer[..., :3].astype(np.uint16) * a + board * (255 - a) + 127) // 255).astype(np.uint8)
 
-    def export(self, session_id: str, ref: str, path: str | Path) -> Path:
-        """Writes version `ref` to `path` (.png, .jpg or layered .ora) and notes it in the conversation."""
-        written = Path(self.store.export(session_id, ref, path))
+    def export(self, session_id: str, ref: str, path: str | Path, *, force: bool = False) -> Path:
+        """Writes version `ref` to `path` (.png, .jpg or layered .ora) and notes it in the conversation.
+
+        Args:
+            force: replace an existing file (after the user confirmed); otherwise OutputExistsError.
+        """
+        written = Path(self.store.export(session_id, ref, path, force=force))
         version = self.store.resolve(session_id, ref)
         self.store.add_message(session_id, "assistant", f"Exported version {version.id[:8]} to {written}.",
                                version_id=version.id)

@@ -98,6 +98,7 @@ class TurnResult:
     clarify: Optional[str] = None  # why the agent asked instead of acting (empty, unsupported, ...)
     command: Optional[dict] = None
     nodes_run: list[str] = field(default_factory=list)
+    overwrite: Optional[str] = None  # an existing file an export refused to replace (ask, then force)
 
     @property
     def ok(self) -> bool:

@@ -51,6 +51,10 @@ class OutputExistsError(OutputError):
     """The output file exists and overwriting it was not allowed (no --force, no confirmation)."""
 
 
+class OutsideFolderError(OutputError):
+    """A path leads outside the folder writes are confined to (absolute, `..`, `~`, a symlink)."""
+
+
 class OutputNoSpaceError(OutputError):
     """The disk (or the file size limit) is full; nothing was replaced."""
 
@@ -146,6 +150,31 @@ def probe_folder(folder: PathLike, *, what: str | None = None) -> Path:
     os.close(fd)
     os.unlink(tmp)
     return folder
+
+
+def inside(folder: PathLike, path: PathLike, *, hint: str = "") -> Path:
+    """Return `path` (relative ones taken from `folder`) if it stays inside `folder`, else refuse.
+
+    Symlinks are followed as far as the path exists, so a link leading out is refused too;
+    `~` is never expanded.
+
+    Args:
+        folder: the only folder writes may go to (or below).
+        path: what a script asked for.
+        hint: appended to the refusal, e.g. how to lift the rule.
+    Raises:
+        OutsideFolderError: the path is absolute outside `folder`, climbs out with `..`, starts
+            with `~`, or passes through a symlink that leads out.
+    """
+    text = os.fspath(path)
+    root = Path(folder)
+    candidate = Path(text) if os.path.isabs(text) else root / text
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(candidate))
+    if text.strip().startswith("~") or (real != real_root and real_root not in real.parents):
+        extra = f" ({hint})" if hint else ""
+        raise OutsideFolderError(f"refused to write {text}: it is outside {folder}{extra}", text)
+    return candidate
 
 
 def check_distinct(outputs: Mapping[str, PathLike | None]) -> None:

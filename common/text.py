@@ -13,6 +13,8 @@ import re
 # decoded with surrogateescape, or a script's "\ud83d").
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _UNSAFE_KEEP_NL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# what json.dumps(ensure_ascii=False) leaves raw (it escapes C0 itself; raw \n is indentation)
+_UNSAFE_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 
@@ -52,3 +54,18 @@ def invalid_unicode_at(text: str) -> int | None:
     """Return the index of the first lone surrogate in `text` (not valid Unicode), or None."""
     m = re.search("[\ud800-\udfff]", text)
     return m.start() if m else None
+
+
+def _json_escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
+
+
+def printable_json(obj: object, **kwargs) -> str:
+    """`json.dumps(obj, ensure_ascii=False, ...)` with every unsafe character as a JSON `\\uXXXX` escape.
+
+    JSON already escapes C0 controls; this also escapes DEL, C1 controls (`\\x9b` is a CSI),
+    bidirectional overrides and lone surrogates, so the line is still valid JSON and safe to print.
+    """
+    import json
+
+    return _UNSAFE_JSON.sub(_json_escape, json.dumps(obj, ensure_ascii=False, **kwargs))

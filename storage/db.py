@@ -239,10 +239,19 @@ def _upgrade(engine: Engine, where: str, *, create: bool = True, readonly: bool 
             command.upgrade(cfg, "head")
 
 
-def _sqlite_engine(path: Path, url: str, readonly: bool, immutable: bool = False) -> Engine:
-    """An Engine on the SQLite file `path`; read-only ones open it `mode=ro` (or immutable)."""
-    if readonly:
-        flag = "immutable=1" if immutable else "mode=ro"
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file and its folder (False on a read-only mount)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _sqlite_engine(path: Path, url: str, readonly: bool, flag: str | None = None) -> Engine:
+    """An Engine on the SQLite file `path`.
+
+    Args:
+        readonly: set `query_only` on every connection.
+        flag: None (a normal open), "mode=ro" or "immutable=1" (SQLite URI parameters).
+    """
+    if flag is not None:
         url = f"sqlite:///file:{quote(str(path.resolve()))}?{flag}&uri=true"
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     _install_sqlite_events(engine, readonly=readonly)
@@ -250,31 +259,29 @@ def _sqlite_engine(path: Path, url: str, readonly: bool, immutable: bool = False
 
 
 def _open_sqlite(path: Path, url: str, where: str, create: bool, readonly: bool) -> Engine:
-    """Open and check an SQLite history; a read-only folder falls back to an immutable open.
+    """Open and check an SQLite history.
 
-    In a folder nobody can write (a read-only mount), SQLite cannot create the WAL's -shm file
-    that `mode=ro` needs; nothing can change the file there either, so reading it immutable is exact.
+    A read-only open of a file Zone may write uses a normal connection with `query_only` (its
+    -wal/-shm files go away on close). A file it may not write is opened `mode=ro`; where even
+    the WAL's -shm file cannot be created (a read-only mount) nothing can change the file, so
+    it is read `immutable=1`, which is then exact.
     """
-    engine = _sqlite_engine(path, url, readonly)
-    try:
-        _upgrade(engine, where, create=create, readonly=readonly)
-        return engine
-    except sa_exc.DBAPIError as exc:
-        engine.dispose()  # close at once: SQLite then removes the -wal/-shm files it opened
-        code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
-        cannot_open = isinstance(code, int) and (code & 0xFF) in (SQLITE_CANTOPEN, SQLITE_READONLY)
-        if not (readonly and cannot_open and not os.access(path.parent, os.W_OK)):
+    flags: list[str | None] = [None] if not readonly or _writable(path) else ["mode=ro", "immutable=1"]
+    for i, flag in enumerate(flags):
+        engine = _sqlite_engine(path, url, readonly, flag)
+        try:
+            _upgrade(engine, where, create=create, readonly=readonly)
+            return engine
+        except sa_exc.DBAPIError as exc:
+            engine.dispose()  # close at once: SQLite then removes the -wal/-shm files it opened
+            code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+            cannot_open = isinstance(code, int) and (code & 0xFF) in (SQLITE_CANTOPEN, SQLITE_READONLY)
+            if not (cannot_open and i + 1 < len(flags)):
+                raise
+        except BaseException:
+            engine.dispose()
             raise
-    except BaseException:
-        engine.dispose()
-        raise
-    engine = _sqlite_engine(path, url, readonly, immutable=True)
-    try:
-        _upgrade(engine, where, create=False, readonly=True)
-    except BaseException:
-        engine.dispose()
-        raise
-    return engine
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def open_engine(url: str, *, create: bool = True, readonly: bool = False) -> Engine:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from common.text import storable
 from storage import refs
 from storage.blobs import delete_unreferenced, encode_png, put_blob
 from storage.config import default_db_url, sqlite_path
@@ -122,7 +123,8 @@ class HistoryStore(RenderMixin):
         sid, vid = new_id(), new_id()
         with self._write() as db:
             sha = put_blob(db, data, "original")
-            session = SessionRow(id=sid, name=name, source_path=source_path, width=image.shape[1],
+            source = storable(source_path) if source_path else None
+            session = SessionRow(id=sid, name=storable(name), source_path=source, width=image.shape[1],
                                  height=image.shape[0], original_blob=sha)
             db.add(session)
             db.flush()
@@ -210,7 +212,7 @@ class HistoryStore(RenderMixin):
             session = refs.lock_session(db, info.id)
             base = refs.resolve(db, session, parent)
             version = VersionRow(
-                id=new_id(), session_id=session.id, parent_id=base.id, instruction=instruction or "",
+                id=new_id(), session_id=session.id, parent_id=base.id, instruction=storable(instruction or ""),
                 action=action, params=params_json, timings=timings_json,
                 layer_blob=put_blob(db, layer_png, "layer"), mask_blob=put_blob(db, mask_png, "mask"),
                 depth=base.depth + 1, number=refs.next_number(db, session.id),
@@ -339,7 +341,7 @@ class HistoryStore(RenderMixin):
             session = refs.find_session(db, session_id)
             if version_id is not None:
                 version_id = refs.resolve(db, session, version_id).id
-            row = MessageRow(session_id=session.id, version_id=version_id, role=role, text=text,
+            row = MessageRow(session_id=session.id, version_id=version_id, role=role, text=storable(text),
                              meta=_jsonable(meta) if meta is not None else None)
             db.add(row)
             db.flush()

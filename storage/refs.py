@@ -9,11 +9,11 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.errors import InvalidOperationError, NotFoundError
+from storage.errors import DamagedHistoryError, InvalidOperationError, NotFoundError
 from storage.models import BranchRow, RenderCacheRow, SessionRow, VersionRow
 
 HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
-SUFFIX = re.compile(r"^(?P<base>.+?)(?P<ops>(?:~\d*|\^)*)$")
+SHOWN_REF_CHARS = 60  # a ref quoted in a message is cut to this many characters
 BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 VERSION_NUMBER = re.compile(r"^[vV](\d{1,9})$")  # "v3": the version numbered 3 in its session
 
@@ -48,8 +48,8 @@ def find_session(db: Session, ref: str) -> SessionRow:
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
-        raise InvalidOperationError(f"several sessions are named {ref!r}; use the id (see `zone sessions`)")
-    raise NotFoundError(f"no session matches {ref!r} (see `zone sessions`)")
+        raise InvalidOperationError(f"several sessions are named {shown(ref)}; use the id (see `zone sessions`)")
+    raise NotFoundError(f"no session matches {shown(ref)} (see `zone sessions`)")
 
 
 def lock_session(db: Session, session_id: str) -> SessionRow:
@@ -70,28 +70,66 @@ def get_version(db: Session, version_id: str) -> VersionRow:
     return row
 
 
+def shown(ref: str) -> str:
+    """Return `ref` quoted for a message, cut to SHOWN_REF_CHARS (a hostile ref may be huge)."""
+    return repr(ref if len(ref) <= SHOWN_REF_CHARS else ref[:SHOWN_REF_CHARS] + "...")
+
+
+def split_ref(ref: str) -> tuple[str, list[int]]:
+    """Split `name~2^~` into ("name", [2, 1, 1]): the base and each step back, in one linear scan.
+
+    The scan goes from the end: `^` and `~` are one step, `~N` is N steps. The base keeps at
+    least one character (`~~` is the base "~" one step back), as the old regex did.
+    """
+    ops: list[int] = []
+    i = len(ref)
+    while i > 1:
+        ch = ref[i - 1]
+        if ch == "^" or ch == "~":
+            ops.append(1)
+            i -= 1
+            continue
+        if ch.isdigit() and ch.isascii():
+            j = i
+            while j > 0 and ref[j - 1].isdigit() and ref[j - 1].isascii():
+                j -= 1
+            if j > 1 and ref[j - 1] == "~":
+                ops.append(int(ref[j:i]) if i - j <= 18 else 10**18)
+                i = j - 1
+                continue
+        break
+    ops.reverse()
+    return ref[:i], ops
+
+
 def resolve(db: Session, session: SessionRow, ref: Optional[str]) -> VersionRow:
     """Return the version `ref` names in `session`.
 
     Args:
         ref: "HEAD", a branch name, a version id or unique prefix (>= 4 hex digits), any of them
             followed by `~N` (N parents back) or `^` (one back); None means HEAD.
+    Raises:
+        NotFoundError: nothing matches, or the steps go back past the original.
+        DamagedHistoryError: a parent is missing or the parents form a cycle.
     """
     ref = "HEAD" if ref is None else ref.strip()
-    match = SUFFIX.match(ref)
-    if not match:
-        raise NotFoundError(f"no version {ref!r}")
-    base, ops = match.group("base"), match.group("ops")
+    if not ref:
+        raise NotFoundError("no version given")
+    base, ops = split_ref(ref)
     if base == "HEAD":
         version = get_version(db, session.head_version_id)
     else:
         version = _resolve_name(db, session, base)
-    for op in re.findall(r"~\d*|\^", ops):
-        steps = 1 if op in ("^", "~") else int(op[1:])
-        for _ in range(steps):
-            if version.parent_id is None:
-                raise NotFoundError(f"{ref!r} goes back past the original")
-            version = get_version(db, version.parent_id)
+    steps = sum(ops)
+    if steps > version.depth:
+        raise NotFoundError(f"{shown(ref)} goes back past the original")
+    for _ in range(steps):
+        if version.parent_id is None:
+            raise NotFoundError(f"{shown(ref)} goes back past the original")
+        parent = db.get(VersionRow, version.parent_id)
+        if parent is None or parent.depth != version.depth - 1:
+            raise damaged(db, session.id, version.id, version.parent_id, parent is None)
+        version = parent
     return version
 
 
@@ -106,6 +144,20 @@ def by_number(db: Session, session: SessionRow, number: int) -> Optional[Version
     """Return the session's version numbered `number`, or None."""
     q = select(VersionRow).where(VersionRow.session_id == session.id, VersionRow.number == number)
     return db.execute(q).scalar_one_or_none()
+
+
+def _label(db: Session, version_id: Optional[str]) -> str:
+    """`v7` for a version that exists, else the id's first 8 characters."""
+    row = db.get(VersionRow, version_id) if version_id else None
+    number = getattr(row, "number", None) if row is not None else None
+    return f"v{number}" if number is not None else str(version_id)[:8]
+
+
+def damaged(db: Session, session_id: str, at: str, parent_id: Optional[str], missing: bool) -> DamagedHistoryError:
+    """The error for an inconsistent parent link, naming the versions by number (`v7`)."""
+    what = (f"its parent {str(parent_id)[:8]} is missing" if missing
+            else f"its parent {_label(db, parent_id)} does not lead back to the original (a cycle or a bad depth)")
+    return DamagedHistoryError(f"the history of session {session_id[:8]} is damaged at {_label(db, at)}: {what}")
 
 
 def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
@@ -127,8 +179,8 @@ def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
-            raise InvalidOperationError(f"version prefix {name!r} is ambiguous; type more of the id")
-    raise NotFoundError(f"no version or branch {name!r} in session {session.id[:8]}")
+            raise InvalidOperationError(f"version prefix {shown(name)} is ambiguous; type more of the id")
+    raise NotFoundError(f"no version or branch {shown(name)} in session {session.id[:8]}")
 
 
 @dataclass(frozen=True)
@@ -143,7 +195,11 @@ class PathStep:
 
 
 def ancestor_path(db: Session, version_id: str) -> list[PathStep]:
-    """Return the versions from the root down to `version_id` (one recursive query)."""
+    """Return the versions from the root down to `version_id` (one recursive query).
+
+    Each step up must lower `depth` by one, so the query ends even on a tampered database
+    whose parents form a cycle; a path that does not reach the root raises DamagedHistoryError.
+    """
     v = VersionRow
     anc = (
         select(v.id, v.parent_id, v.depth, v.layer_blob)
@@ -151,14 +207,31 @@ def ancestor_path(db: Session, version_id: str) -> list[PathStep]:
         .cte("anc", recursive=True)
     )
     anc = anc.union_all(
-        select(v.id, v.parent_id, v.depth, v.layer_blob).join(anc, v.id == anc.c.parent_id)
+        select(v.id, v.parent_id, v.depth, v.layer_blob)
+        .join(anc, v.id == anc.c.parent_id)
+        .where(v.depth == anc.c.depth - 1, anc.c.depth > 0)
     )
     q = (
         select(anc.c.id, anc.c.parent_id, anc.c.depth, anc.c.layer_blob, RenderCacheRow.blob)
         .outerjoin(RenderCacheRow, RenderCacheRow.version_id == anc.c.id)
         .order_by(anc.c.depth)
     )
-    return [PathStep(*row) for row in db.execute(q).all()]
+    path = [PathStep(*row) for row in db.execute(q).all()]
+    _check_path(db, version_id, path)
+    return path
+
+
+def _check_path(db: Session, version_id: str, path: list[PathStep]) -> None:
+    """Raise DamagedHistoryError unless `path` runs from a root (depth 0) down to `version_id`."""
+    if not path:
+        raise NotFoundError(f"no version {version_id!r}")
+    top = path[0]
+    if top.parent_id is None and top.depth == 0:
+        return
+    row = db.get(VersionRow, top.id)
+    session_id = row.session_id if row is not None else "?"
+    parent = db.get(VersionRow, top.parent_id) if top.parent_id is not None else None
+    raise damaged(db, session_id, top.id, top.parent_id, missing=parent is None and top.parent_id is not None)
 
 
 def branches_at(db: Session, version_id: str) -> list[BranchRow]:

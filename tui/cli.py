@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 
+from common.text import printable
 from tui.commands import COMMAND_MODULES
 
 
@@ -14,8 +15,19 @@ class UserError(Exception):
     """An error with a one-line message for the user (printed without a traceback)."""
 
 
+class ZoneArgumentParser(argparse.ArgumentParser):
+    """argparse with Zone's error form: one line `zone: error: ...` on stderr, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from common.text import printable
+
+        sub = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        where = f"{sub}: " if sub else ""
+        self.exit(2, f"zone: error: {where}{printable(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ZoneArgumentParser(
         prog="zone",
         description="Zone: conversational, layered, local photo editing.",
     )
@@ -34,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _user_error_types() -> tuple[type[BaseException], ...]:
     """Error classes whose message is meant for the user, found without importing torch."""
     types: list[type[BaseException]] = [UserError]
-    for mod, cls in (("engine.errors", "ZoneError"), ("storage.errors", "StorageError")):
+    for mod, cls in (("engine.errors", "ZoneError"), ("storage.errors", "StorageError"),
+                     ("common.safe_write", "OutputError")):
         try:
             types.append(getattr(importlib.import_module(mod), cls))
         except (ImportError, AttributeError):
@@ -55,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print("zone: interrupted", file=sys.stderr)
         return 130
     except user_errors as exc:
-        print(f"zone: error: {exc}", file=sys.stderr)
+        print(f"zone: error: {printable(exc)}", file=sys.stderr)
         return 1
     except MemoryError:
         print("zone: error: out of memory; try a smaller image or --device cpu", file=sys.stderr)
@@ -63,9 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
         if os.environ.get("ZONE_DEBUG"):
             raise
-        print(f"zone: error: {type(exc).__name__}: {exc} (set ZONE_DEBUG=1 for details)", file=sys.stderr)
+        print(f"zone: error: {type(exc).__name__}: {printable(exc)} (set ZONE_DEBUG=1 for details)", file=sys.stderr)
         return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m tui.cli`: run the imported module's main, so that `tui.cli.UserError` raised by
+    # the commands is the class caught there (not a second copy living in __main__)
+    from tui.cli import main as _main
+
+    sys.exit(_main())

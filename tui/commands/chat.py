@@ -6,6 +6,9 @@ import argparse
 import threading
 from pathlib import Path
 
+from engine import limits
+from engine.limits import arg_type
+
 RENDERER_HELP = ("how pictures are drawn: auto (Kitty graphics or Sixel when the terminal has them, "
                  "else half-block cells), halfcell, sixel, tgp or unicode (default: $ZONE_IMAGE_RENDERER or auto)")
 
@@ -18,8 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--db", default=None, metavar="PATH_OR_URL",
                    help="history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)")
-    p.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the engine's)")
-    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default 512)")
+    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=None,
+                   help=f"{limits.STEPS_HELP} per edit (default: the engine's)")
+    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
+                   help=f"{limits.WORK_SIZE_HELP} (default 512)")
     p.add_argument("--renderer", default=None, help=RENDERER_HELP)
     p.set_defaults(func=run)
 

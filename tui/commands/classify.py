@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from common.text import printable_json
 
 
 def register(subparsers) -> None:
@@ -60,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
             obj["intent_confidence"] = round(result.intent_confidence, 4)
             obj["action_confidence"] = (None if result.action_confidence is None
                                         else round(result.action_confidence, 4))
-        print(json.dumps(obj, ensure_ascii=False), flush=False)
+        print(printable_json(obj), flush=False)
     sys.stdout.flush()
     return 0

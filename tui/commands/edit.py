@@ -8,6 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from common.text import printable
+from engine import limits
+from engine.limits import arg_type
+
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 
 
@@ -19,12 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layer-out", help="also write the RGBA layer (PNG)")
     p.add_argument("--mask-out", help="also write the final mask (PNG, 0/255)")
     p.add_argument("--action", choices=("add", "remove", "change"), help="ZONE action (default: the classifier decides)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
-    p.add_argument("--image-scale", type=float, default=1.5, help="image guidance s_I (default 1.5)")
-    p.add_argument("--text-scale", type=float, default=7.5, help="text guidance s_T (default 7.5)")
-    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default: 512, tiny engine 128)")
-    p.add_argument("--max-pixels", type=int, default=None, help="refuse larger photos (default: $ZONE_MAX_PIXELS or 64 MP)")
+    p.add_argument("--seed", type=arg_type(limits.check_seed, "--seed"), default=0,
+                   help=f"{limits.SEED_HELP} (default 0)")
+    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=20,
+                   help=f"{limits.STEPS_HELP} (default 20)")
+    p.add_argument("--image-scale", type=arg_type(limits.check_scale, "--image-scale"), default=1.5,
+                   help=f"{limits.IMAGE_SCALE_HELP} (default 1.5)")
+    p.add_argument("--text-scale", type=arg_type(limits.check_scale, "--text-scale"), default=7.5,
+                   help=f"{limits.TEXT_SCALE_HELP} (default 7.5)")
+    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
+                   help=f"{limits.WORK_SIZE_HELP} (default: 512, tiny engine 128)")
+    p.add_argument("--max-pixels", type=arg_type(limits.check_max_pixels, "--max-pixels"), default=None,
+                   help=f"{limits.MAX_PIXELS_HELP} (default: $ZONE_MAX_PIXELS or 64 MP)")
+    p.add_argument("--force", action="store_true",
+                   help="replace output files that exist (without it, an existing file is refused)")
     p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--offload", action="store_true", help="keep idle models on the CPU (GPUs with little memory)")
@@ -32,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_output(path: str | None, what: str, suffixes=OUTPUT_SUFFIXES) -> Path | None:
+def _check_output(path: str | None, what: str, force: bool, suffixes=OUTPUT_SUFFIXES) -> Path | None:
+    """Check an output before any work: its type, and (common.safe_write) that it may be written."""
+    from common.safe_write import check_output
     from tui.cli import UserError
 
     if path is None:
@@ -40,10 +54,7 @@ def _check_output(path: str | None, what: str, suffixes=OUTPUT_SUFFIXES) -> Path
     p = Path(path).expanduser()
     if p.suffix.lower() not in suffixes:
         raise UserError(f"{what} {path!r} must end in one of {', '.join(suffixes)}")
-    if p.is_dir():
-        raise UserError(f"{what} {path!r} is a directory")
-    if not p.parent.exists():
-        raise UserError(f"cannot write {what} {path!r}: folder {str(p.parent)!r} does not exist")
+    check_output(p, force=force)
     return p
 
 
@@ -101,13 +112,15 @@ def run(args: argparse.Namespace) -> int:
     instruction = (args.instruction or "").strip()
     if not instruction:
         raise UserError('the instruction is empty; say what to change, e.g. "make the sky pink"')
-    if args.steps < 1 or args.steps > 1000:
-        raise UserError("--steps must be between 1 and 1000")
-    if args.work_size is not None and not 64 <= args.work_size <= 2048:
-        raise UserError("--work-size must be between 64 and 2048")
-    out = _check_output(args.out or f"{Path(args.image).stem}-edited.png", "output")
-    layer_out = _check_output(args.layer_out, "--layer-out", (".png",))
-    mask_out = _check_output(args.mask_out, "--mask-out", (".png",))
+    # --steps, --seed, the scales, --work-size and --max-pixels were checked by engine.limits
+    # while the command line was parsed; the outputs are checked here, before any model loads
+    from common.safe_write import check_distinct
+
+    out_arg = args.out or f"{Path(args.image).stem}-edited.png"
+    check_distinct({"--out": out_arg, "--layer-out": args.layer_out, "--mask-out": args.mask_out})
+    out = _check_output(out_arg, "output", args.force)
+    layer_out = _check_output(args.layer_out, "--layer-out", args.force, (".png",))
+    mask_out = _check_output(args.mask_out, "--mask-out", args.force, (".png",))
 
     from engine.api import EditParams
     from engine.imageio import load_image, save_image
@@ -139,14 +152,14 @@ def run(args: argparse.Namespace) -> int:
 
     # 3. Outputs.
     t0 = time.perf_counter()
-    save_image(out, result.composite)
+    save_image(out, result.composite, force=args.force)
     if layer_out:
-        save_image(layer_out, result.layer)
+        save_image(layer_out, result.layer, force=args.force)
     if mask_out:
-        save_image(mask_out, (result.mask.astype("uint8") * 255))
+        save_image(mask_out, (result.mask.astype("uint8") * 255), force=args.force)
     write_ms = (time.perf_counter() - t0) * 1000
     for w in result.warnings:
-        print(f"zone: warning: {w}", file=sys.stderr)
+        print(f"zone: warning: {printable(w)}", file=sys.stderr)
 
     timings = {"read": round(read_ms, 3), "load": round(engine.load_ms, 3), **result.timings_ms, "write": round(write_ms, 3)}
     timings["wall"] = round((time.perf_counter() - t_start) * 1000, 3)
@@ -174,5 +187,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{out}  ({action}, {result.mask_fraction:.1%} of the photo edited, {timings['wall'] / 1000:.1f} s)")
+        print(f"{printable(out)}  ({action}, {result.mask_fraction:.1%} of the photo edited, "
+              f"{timings['wall'] / 1000:.1f} s)")
     return 0

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-
 from typing import Any
+
+from common.text import printable
 
 DB_HELP = "history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)"
 
@@ -17,29 +18,33 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL", help=DB_HELP)
 
 
-def _open(args: argparse.Namespace):
-    """Open the store without creating a database that does not exist yet."""
+def _open(args: argparse.Namespace, readonly: bool = False):
+    """Open the store without creating (or initialising) a database that does not exist yet.
+
+    Args:
+        readonly: open it read-only (`mode=ro`): works on a read-only mount, changes nothing.
+    """
     from storage.history import HistoryStore
 
-    return HistoryStore(args.db, create=False)
+    return HistoryStore(args.db, create=False, readonly=readonly)
 
 
 def _describe(version) -> str:
     """Return 'action: instruction' for an edit, 'original' for the root."""
     if version.depth == 0:
         return "original"
-    text = " ".join((version.instruction or "").split())
+    text = printable(" ".join((version.instruction or "").split()))
     return f"{version.action or 'edit'}: {text}" if text else (version.action or "edit")
 
 
 def _decorations(version, head_branch: str | None) -> str:
     """Return ' (HEAD -> main, other)' style markers for a version line."""
-    names = list(version.branches)
+    names = [printable(n) for n in version.branches]
     marks: list[str] = []
     if version.is_head:
-        if head_branch and head_branch in names:
-            names.remove(head_branch)
-            marks.append(f"HEAD -> {head_branch}")
+        if head_branch and printable(head_branch) in names:
+            names.remove(printable(head_branch))
+            marks.append(f"HEAD -> {printable(head_branch)}")
         else:
             marks.append("HEAD")
     marks += names
@@ -56,7 +61,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from storage.errors import NotFoundError, StorageError
 
     try:
-        store = _open(args)
+        store = _open(args, readonly=not args.delete)
     except NotFoundError:
         if args.delete:
             raise
@@ -68,7 +73,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
                 raise StorageError("deleting a session cannot be undone: add --yes to confirm")
             info = store.get_session(args.delete)
             store.delete_session(info.id)
-            print(f"deleted session {info.id[:8]} ({info.name})")
+            print(f"deleted session {info.id[:8]} ({printable(info.name)})")
             return 0
         sessions = store.list_sessions()
         counts = store.version_counts()
@@ -84,9 +89,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             return 0
         for s in sessions:
             edits = counts.get(s.id, 1) - 1
-            head = f"{s.head_version_id[:8]}" + (f" ({s.head_branch})" if s.head_branch else "")
+            head = f"{s.head_version_id[:8]}" + (f" ({printable(s.head_branch)})" if s.head_branch else "")
             print(f"{s.id[:8]}  {s.created_at:%Y-%m-%d %H:%M}  {s.width}x{s.height}  "
-                  f"{edits} edit{'s' if edits != 1 else ''}  HEAD {head}  {s.name}")
+                  f"{edits} edit{'s' if edits != 1 else ''}  HEAD {head}  {printable(s.name)}")
     return 0
 
 
@@ -113,7 +118,7 @@ def _tree_lines(versions: list, head_branch: str | None) -> list[str]:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Show a session's versions and branches."""
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         session = store.get_session(args.session)
         versions = store.tree(session.id)
         if args.json:
@@ -128,7 +133,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             }
             print(json.dumps(out, indent=2))
             return 0
-        print(f"session {session.id[:8]}  {session.name}  {session.width}x{session.height}")
+        print(f"session {session.id[:8]}  {printable(session.name)}  {session.width}x{session.height}")
         for line in _tree_lines(versions, session.head_branch):
             print(line)
     return 0
@@ -167,18 +172,18 @@ def cmd_branch(args: argparse.Namespace) -> int:
         session = store.get_session(args.session)
         b = store.branch(session.id, args.name, at=args.at)
         where = "HEAD is now on it" if args.at is None else "HEAD unchanged"
-        print(f"branch {b.name} at {b.version_id[:8]} ({where})")
+        print(f"branch {printable(b.name)} at {b.version_id[:8]} ({where})")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write a version as PNG/JPEG, its mask, or a layered OpenRaster file."""
-    with _open(args) as store:
+    """Write a version as PNG/JPEG, its mask, or a layered OpenRaster file (never over a file without --force)."""
+    with _open(args, readonly=True) as store:
         session = store.get_session(args.session)
-        path = store.export(session.id, args.version, args.out, mask=args.mask)
+        path = store.export(session.id, args.version, args.out, mask=args.mask, force=args.force)
         v = store.resolve(session.id, args.version)
         what = "mask of" if args.mask else "version"
-        print(f"wrote {path} ({what} {v.id[:8]}, {session.width}x{session.height})")
+        print(f"wrote {printable(path)} ({what} {v.id[:8]}, {session.width}x{session.height})")
     return 0
 
 
@@ -226,5 +231,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--version", metavar="REF", default="HEAD", help="version to export (default HEAD)")
     p.add_argument("--out", required=True, metavar="PATH", help="output file: .png, .jpg/.jpeg or .ora")
     p.add_argument("--mask", action="store_true", help="write the version's edit mask (PNG)")
+    p.add_argument("--force", action="store_true", help="replace PATH if it exists (the session's own photo included)")
     _add_db(p)
     p.set_defaults(func=cmd_export)

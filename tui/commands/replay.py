@@ -7,6 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from common.text import printable
+from engine import limits
+from engine.limits import arg_type
+
 EPILOG = """script format (YAML):
   image: photo.jpg        # relative to the script's folder
   seed: 0                 # optional base seed; the same script and seed give identical images
@@ -16,7 +20,10 @@ EPILOG = """script format (YAML):
     - wear him a hat
 
 Writes DIR/turn-01.png, turn-02.png, ...: the image after each turn. Exports a turn asks for
-("save it as final.png") are written in DIR too.
+("save it as final.png") are written in DIR too; a turn asking to write elsewhere (an absolute
+path, .., ~, a symlink leading out) is refused unless --allow-exports-anywhere. Existing files
+are never replaced without --force.
+Limits: a script of at most 1 MB and 1,000 turns, YAML aliases expanding it at most 10x.
 A turn that fails is reported and the replay goes on; the exit status is 1 if any turn failed."""
 
 
@@ -29,14 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=None, metavar="PATH_OR_URL",
                    help="history database (default: $ZONE_DB, else the XDG data folder)")
     p.add_argument("--out", default=None, metavar="DIR", help="where the images go (default: ./<script>-replay)")
-    p.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the engine's)")
-    p.add_argument("--work-size", type=int, default=None, help="long side the models see (default 512)")
+    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=None,
+                   help=f"{limits.STEPS_HELP} per edit (default: the engine's)")
+    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
+                   help=f"{limits.WORK_SIZE_HELP} (default 512)")
+    p.add_argument("--force", action="store_true", help="replace the turn images of an earlier replay in DIR")
+    p.add_argument("--allow-exports-anywhere", action="store_true",
+                   help="let the script's turns save files outside DIR (only for scripts you trust)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.replay import load_script, run_replay
+    from agent.replay import load_script, prepare_out_dir, run_replay
     from agent.service import ZoneService
     from tui.cli import UserError
 
@@ -44,33 +56,35 @@ def run(args: argparse.Namespace) -> int:
     if not script.image.is_file():
         raise UserError(f"the script's image {str(script.image)!r} does not exist")
     out = Path(args.out) if args.out else Path(f"{Path(args.script).stem}-replay")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {str(out)!r} is not a folder")
+    prepare_out_dir(script, out, force=args.force)  # before the database, the session or a model
     edit_params = {}
     if args.steps is not None:
         edit_params["steps"] = args.steps
     if args.work_size is not None:
         edit_params["work_size"] = args.work_size
     service = ZoneService(db_url=args.db, engine=args.engine, device=args.device, seed=script.seed,
-                          edit_params=edit_params, export_dir=out)
+                          edit_params=edit_params, export_dir=out,
+                          confine_exports=not args.allow_exports_anywhere)
 
     def show(i: int, entry: dict) -> None:
         if args.json:
             return
         version = (entry["version"] or "-")[:8]
         mark = "!" if entry["error"] else " "
-        print(f"{mark}{i:02d} {entry['text'][:60]!r} -> {entry['intent']}"
-              f"{'/' + entry['action'] if entry['action'] else ''} {version}: {entry['reply']}", flush=True)
+        print(printable(f"{mark}{i:02d} {entry['text'][:60]!r} -> {entry['intent']}"
+                        f"{'/' + entry['action'] if entry['action'] else ''} {version}: {entry['reply']}"),
+              flush=True)
 
     try:
-        report = run_replay(script, out, service=service, on_turn=show)
+        report = run_replay(script, out, service=service, on_turn=show, force=args.force)
     finally:
         service.close()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"session {report['session'][:8]}: {len(report['turns'])} turns, {report['failed']} failed; "
-              f"final image {report['final']}")
+        session = report["session"][:8] if report["session"] else "(removed: no edit was made)"
+        print(printable(f"session {session}: {len(report['turns'])} turns, {report['failed']} failed; "
+                        f"final image {report['final']}"))
     if report["failed"]:
         print(f"zone: {report['failed']} turn(s) failed", file=sys.stderr)
         return 1
