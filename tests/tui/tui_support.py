@@ -73,6 +73,7 @@ class FakeService:
         self.branch_names: dict[str, str] = {}
         self.log: list[MessageInfo] = []
         self.calls: list[str] = []
+        self.exports: list[tuple] = []  # (ref, path, force) of every export
         self.closed = False
 
     # sessions
@@ -152,11 +153,18 @@ class FakeService:
             return np.where((render != self.original_array).any(axis=2)[..., None], 255, 0).astype(np.uint8).repeat(3, 2)
         return np.abs(render.astype(int) - self.original_array).astype(np.uint8)
 
-    def export(self, session_id: str, ref: str, path: Path) -> Path:
+    def export(self, session_id: str, ref: str, path: Path, *, force: bool = False) -> Path:
+        """Like ZoneService.export: through common.safe_write, an existing file only with `force`."""
+        import io
+
         from PIL import Image
 
-        Image.fromarray(self.render(session_id, ref)).save(path)
-        return Path(path)
+        from common.safe_write import write_bytes
+
+        buf = io.BytesIO()
+        Image.fromarray(self.render(session_id, ref)).save(buf, format="JPEG" if Path(path).suffix == ".jpg" else "PNG")
+        self.exports.append((ref, Path(path), force))
+        return write_bytes(path, buf.getvalue(), force=force)
 
     # turns
     def handle(self, session_id: str, text: str, progress=None, cancel=None) -> TurnResult:
@@ -188,7 +196,13 @@ class FakeService:
             self.branch_names[words[-1]] = self.head
             reply = f"Branch {words[-1]} is at {self.head[:8]}."
         elif text.startswith("save it as "):
-            path = self.export("s", self.head, Path(text.removeprefix("save it as ")))
+            from common.safe_write import OutputExistsError
+
+            try:
+                path = self.export("s", self.head, Path(text.removeprefix("save it as ")))
+            except OutputExistsError as exc:
+                return TurnResult(text, "export", None, f"{exc}.", head_id=self.head, error=str(exc),
+                                  overwrite=str(exc.path))
             reply = f"Saved {path}."
         elif text.startswith("show the "):
             view = words[-1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -9,6 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+
+from common.text import printable
+from tui.screens.confirm import ConfirmOverwriteScreen
 
 FORMATS: tuple[tuple[str, str, str], ...] = (
     ("png", ".png", "PNG image"),
@@ -18,8 +24,16 @@ FORMATS: tuple[tuple[str, str, str], ...] = (
 SUFFIXES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".ora": "ora"}
 
 
+@dataclass(frozen=True)
+class ExportChoice:
+    """The dialog's answer: where to write, and whether the user agreed to replace that file."""
+
+    path: Path
+    overwrite: bool = False
+
+
 def export_error(text: str) -> str | None:
-    """Why `text` is not a usable export path, or None when it is."""
+    """Why `text` is not a usable export path, or None when it is (an existing file is asked about)."""
     if not text.strip():
         return "Type a file name."
     path = Path(text.strip()).expanduser()
@@ -27,12 +41,22 @@ def export_error(text: str) -> str | None:
         return "The name must end in .png, .jpg, .jpeg or .ora."
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        return f"No such folder: {parent}"
+        return f"No such folder: {printable(parent)}"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode):
+        return f"{printable(path.name)} is not a regular file; Zone will not replace it."
     return None
 
 
-class ExportScreen(ModalScreen[Path | None]):
-    """Asks for a path and a format; dismisses with the path, or None when cancelled."""
+class ExportScreen(ModalScreen[ExportChoice | None]):
+    """Asks for a path and a format; dismisses with an ExportChoice, or None when cancelled.
+
+    An existing file is never replaced silently: the dialog asks "x.png exists: overwrite?"
+    (`ConfirmOverwriteScreen`) and only a yes gives `overwrite=True`.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -49,7 +73,7 @@ class ExportScreen(ModalScreen[Path | None]):
             with RadioSet(id="format"):
                 for key, suffix, label in FORMATS:
                     yield RadioButton(f"{label} {suffix}", value=key == fmt, id=f"fmt-{key}")
-            yield Label("", id="error")
+            yield Label("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Export", id="export", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -86,4 +110,15 @@ class ExportScreen(ModalScreen[Path | None]):
         if problem:
             self.query_one("#error", Label).update(problem)
             return
-        self.dismiss(Path(text.strip()).expanduser())
+        path = Path(text.strip()).expanduser()
+        if not path.exists():
+            self.dismiss(ExportChoice(path))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(ExportChoice(path, overwrite=True))
+            else:
+                self.query_one("#error", Label).update(f"{printable(path.name)} exists; pick another name.")
+
+        self.app.push_screen(ConfirmOverwriteScreen(path), answered)

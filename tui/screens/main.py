@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Tree
 from textual.worker import get_current_worker
 
+from common.text import printable
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.edit_progress import EditProgress
 from tui.widgets.history_tree import HistoryTree
@@ -253,6 +254,9 @@ class MainScreen(Screen[None]):
         view = getattr(result, "view", None)
         if view in VIEW_NAMES:
             self.pane.set_view(view)
+        existing = getattr(result, "overwrite", None)
+        if existing and result.head_id:  # "save it as x.png" and x.png exists: ask, as the dialog does
+            self.ask_overwrite(result.head_id, Path(existing).absolute())
         self._load_history()
 
     def _turn_failed(self, exc: BaseException) -> None:
@@ -315,21 +319,33 @@ class MainScreen(Screen[None]):
         default = Path(f"{stem}-{version_id[:8]}.png")  # relative: written in the current folder
         what = "HEAD" if version_id == self.head_id else f"v{self.tree.numbers.get(version_id, 0)} {version_id[:8]}"
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._export(version_id, path.absolute())
+        def chosen(choice: Any) -> None:
+            if choice is not None:
+                self._export(version_id, choice.path.absolute(), choice.overwrite)
 
         self.app.push_screen(ExportScreen(default, what), chosen)
 
+    def ask_overwrite(self, version_id: str, path: Path) -> None:
+        """Ask "x.png exists: overwrite?" and export `version_id` over it only on a yes."""
+        from tui.screens.confirm import ConfirmOverwriteScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._export(version_id, path, True)
+            else:
+                self.chat.add("system", f"Kept the existing {printable(path.name)}; nothing was written.")
+
+        self.app.push_screen(ConfirmOverwriteScreen(path), answered)
+
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, version_id: str, path: Path) -> None:
+    def _export(self, version_id: str, path: Path, overwrite: bool = False) -> None:
         """Write the version through the store (a dialog's path needs no language understanding)."""
         try:
-            written = self.service.export(self.session.id, version_id, path)
+            written = self.service.export(self.session.id, version_id, path, force=overwrite)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
             return
-        self.app.call_from_thread(self.chat.add, "agent", f"Exported {version_id[:8]} to {written}.")
+        self.app.call_from_thread(self.chat.add, "agent", f"Exported {version_id[:8]} to {printable(written)}.")
 
     def action_next_view(self) -> None:
         self.pane.next_view()

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ListItem, ListView
 
+from common.text import printable
+
 
 @dataclass(frozen=True)
 class SessionEntry:
@@ -46,9 +48,9 @@ class SessionItem(ListItem):
         with Horizontal():
             yield HalfcellImage(self.entry.thumbnail, classes="thumb")
             with Vertical():
-                yield Label(self.entry.name, classes="name")
-                last = self.entry.last_instruction or "no edits yet"
-                yield Label(f"{self.entry.versions} versions · last: {last}", classes="last")
+                yield Label(printable(self.entry.name), classes="name", markup=False)
+                last = printable(self.entry.last_instruction or "no edits yet")
+                yield Label(f"{self.entry.versions} versions · last: {last}", classes="last", markup=False)
                 yield Label(f"{self.entry.id[:8]} · {self.entry.when}", classes="when")
 
 

@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from common.text import printable
+
 ROLES = ("user", "agent", "error", "system", "key")
 _PREFIX = {"user": "you  ", "agent": "zone ", "error": "  !  ", "system": "     ", "key": "key  "}
 
@@ -19,7 +21,7 @@ class ChatMessage(Static):
         self.role = role
         self.text = text
         label = Text(_PREFIX[role], style="bold")
-        label.append(text)
+        label.append(printable(text, keep_newlines=True))  # escapes from names and paths are shown, not run
         super().__init__(label, classes=f"-{role}")
 
 
