@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("agent", "engine", "storage", "tui")
+PACKAGES = ("agent", "common", "engine", "storage", "tui")
 
 
 def test_import_linter_contracts_hold():
@@ -33,7 +33,7 @@ def _module_level_imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["agent", "storage", "tui"])
+@pytest.mark.parametrize("package", ["agent", "common", "storage", "tui"])
 def test_no_module_level_torch_outside_engine(package):
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py") if "torch" in _module_level_imports(p)]
     assert offenders == []
