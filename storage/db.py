@@ -221,8 +221,8 @@ def _upgrade(engine: Engine, where: str, *, create: bool = True, readonly: bool 
     if current == HEAD_REVISION:
         return
     if readonly:
-        raise DatabaseError(f"{where} has schema revision {current!r} and needs an upgrade; "
-                            "run a command that writes (e.g. `zone undo`) on it once")
+        raise NeedsUpgradeError(f"{where} has schema revision {current!r} and needs an upgrade, which a "
+                                "read-only file does not allow; open it once where it can be written")
     with engine.connect() as conn:
         present = set(inspect(conn).get_table_names()) & OUR_TABLES if current is None else set()
     if present:
@@ -237,6 +237,10 @@ def _upgrade(engine: Engine, where: str, *, create: bool = True, readonly: bool 
         if _current_revision(conn) != HEAD_REVISION:  # another process may have won the race
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+
+class NeedsUpgradeError(DatabaseError):
+    """A read-only open found an older schema (upgrading it would write)."""
 
 
 def _writable(path: Path) -> bool:
@@ -266,11 +270,20 @@ def _open_sqlite(path: Path, url: str, where: str, create: bool, readonly: bool)
     the WAL's -shm file cannot be created (a read-only mount) nothing can change the file, so
     it is read `immutable=1`, which is then exact.
     """
-    flags: list[str | None] = [None] if not readonly or _writable(path) else ["mode=ro", "immutable=1"]
+    writable = _writable(path)
+    flags: list[str | None] = [None] if not readonly or writable else ["mode=ro", "immutable=1"]
     for i, flag in enumerate(flags):
         engine = _sqlite_engine(path, url, readonly, flag)
         try:
-            _upgrade(engine, where, create=create, readonly=readonly)
+            try:
+                _upgrade(engine, where, create=create, readonly=readonly)
+            except NeedsUpgradeError:
+                if not writable:
+                    raise
+                engine.dispose()  # an older Zone database Zone may write: upgraded in place, as every
+                _upgrade_in_place(path, url, where)  # open does (nothing is created or initialised)
+                engine = _sqlite_engine(path, url, readonly, flag)
+                _upgrade(engine, where, create=create, readonly=readonly)
             return engine
         except sa_exc.DBAPIError as exc:
             engine.dispose()  # close at once: SQLite then removes the -wal/-shm files it opened
@@ -282,6 +295,15 @@ def _open_sqlite(path: Path, url: str, where: str, create: bool, readonly: bool)
             engine.dispose()
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _upgrade_in_place(path: Path, url: str, where: str) -> None:
+    """Run the migrations on an existing Zone database (never on an empty or foreign file)."""
+    engine = _sqlite_engine(path, url, readonly=False)
+    try:
+        _upgrade(engine, where, create=False, readonly=False)
+    finally:
+        engine.dispose()
 
 
 def open_engine(url: str, *, create: bool = True, readonly: bool = False) -> Engine:

@@ -207,11 +207,11 @@ def test_damaged_history_is_reported_not_hung(history, tmp_path, damage):
     db, s, (e1, e2) = history
     if damage == "cycle":
         _tamper(db, "UPDATE versions SET parent_id = ? WHERE id = ?", e2.id, e1.id)
-        expected = (f"the history of session {s.id[:8]} is damaged at {e1.id[:8]}: its parent {e2.id[:8]} "
+        expected = (f"the history of session {s.id[:8]} is damaged at v1: its parent v2 "
                     "does not lead back to the original (a cycle or a bad depth)")
     else:
         _tamper(db, "UPDATE versions SET parent_id = ? WHERE id = ?", "f" * 32, e1.id)
-        expected = f"the history of session {s.id[:8]} is damaged at {e1.id[:8]}: its parent ffffffff is missing"
+        expected = f"the history of session {s.id[:8]} is damaged at v1: its parent ffffffff is missing"
     for argv in (["export", s.id, "--out", str(tmp_path / "x.png")], ["export", s.id, "--out", str(tmp_path / "x.ora")],
                  ["undo", s.id, "--all"], ["checkout", s.id, "HEAD~2"]):
         r = subprocess.run([sys.executable, "-c", EXPORT, *argv, "--db", str(db)], cwd=ROOT, env=subprocess_env(),
@@ -239,3 +239,26 @@ def test_read_only_mount_falls_back_to_an_immutable_read(history, zone, tmp_path
     assert copy.read_bytes() == before
     wal = copy.parent / "z.db-wal"  # the mode=ro try may leave an empty one (a real read-only mount cannot)
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_read_only_commands_still_open_an_older_schema(tmp_path, zone):
+    """`zone sessions` on a database of the first revision: upgraded in place, as any open does."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    import storage.db
+
+    db = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{db}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(storage.db.MIGRATIONS_DIR))
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    rc, out, err = zone("sessions", "--db", db)
+    assert rc == 0 and out.strip() == "no sessions yet", err
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == storage.db.HEAD_REVISION
+    con.close()
