@@ -100,6 +100,17 @@ def check_max_pixels(value: Any, label: str = "max_pixels") -> int:
     return _int_in(value, label, MAX_PIXELS_MIN, MAX_PIXELS_MAX, f"{MAX_PIXELS_MAX:_}")
 
 
+def check_instruction(value: Any, label: str = "the instruction") -> str:
+    """An edit instruction: non-empty after stripping, at most INSTRUCTION_MAX_CHARS characters."""
+    text = str(value or "").strip()
+    if not text:
+        raise LimitError(f'{label} is empty; say what to change, e.g. "make the sky pink"')
+    if len(text) > INSTRUCTION_MAX_CHARS:
+        raise LimitError(f"{label} is {len(text):,} characters; the limit is {INSTRUCTION_MAX_CHARS:,} "
+                         "(say the one change you want in a sentence)")
+    return text
+
+
 def check_edit_options(options: dict) -> dict:
     """Validate a dict of EditParams overrides (steps, seed, scales, work_size); return it checked.
 

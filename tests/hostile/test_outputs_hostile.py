@@ -158,3 +158,8 @@ def test_save_image_refuses_and_leaves_no_temp(tmp_path):
         save_image(p, np.ones((4, 4, 3), np.uint8))
     save_image(p, np.ones((4, 4, 3), np.uint8), force=True)
     assert sorted(q.name for q in tmp_path.iterdir()) == ["x.png"]
+
+
+def test_edit_instruction_is_bounded(zone, photo, no_work):
+    rc, _, err = zone("edit", photo, "x" * 5000, "--action", "add", "--engine", "tiny")
+    one_line_error(rc, err, "the instruction is 5,000 characters; the limit is 1,000")

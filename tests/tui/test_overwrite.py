@@ -90,3 +90,14 @@ async def test_escape_sequences_are_shown_not_run(photo: Path) -> None:
         message = main_screen(app).chat.add("agent", "name \x1b[2J\x1b]0;pwned\x07 ok\nnext line")
         rendered = str(message.render())
         assert "\x1b" not in rendered and "\\x1b[2J" in rendered and "\n" in rendered
+
+
+def test_history_labels_escape_instructions_and_branches() -> None:
+    from types import SimpleNamespace
+
+    from tui.widgets.history_tree import node_label
+
+    v = SimpleNamespace(id="a" * 32, parent_id="b" * 32, instruction="hat\x1b[2J", branches=["x\x1b]0;t\x07"],
+                        is_head=True)
+    plain = node_label(v, 3).plain
+    assert "\x1b" not in plain and "hat\\x1b[2J" in plain and "x\\x1b]0;t\\x07" in plain

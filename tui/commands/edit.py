@@ -105,13 +105,9 @@ class _StderrProgress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.cli import UserError
-
     t_start = time.perf_counter()
     # 1. Validate everything cheap before loading any model.
-    instruction = (args.instruction or "").strip()
-    if not instruction:
-        raise UserError('the instruction is empty; say what to change, e.g. "make the sky pink"')
+    instruction = limits.check_instruction(args.instruction)
     # --steps, --seed, the scales, --work-size and --max-pixels were checked by engine.limits
     # while the command line was parsed; the outputs are checked here, before any model loads
     from common.safe_write import check_distinct

@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from common.text import printable
+
 HEAD_MARK = "●"
 NODE_MARK = "○"
 
@@ -18,10 +20,10 @@ def node_label(version: Any, number: int) -> Text:
     text = Text(f"{HEAD_MARK if head else NODE_MARK} ", style="bold green" if head else "dim")
     text.append(f"v{number} ", style="bold")
     text.append(f"{version.id[:8]} ", style="dim")
-    text.append((version.instruction or "edit") if version.parent_id else "original")
+    text.append(printable(version.instruction or "edit") if version.parent_id else "original")
     for name in getattr(version, "branches", []) or []:
         text.append("  ")
-        text.append(f"⎇ {name}", style="cyan")
+        text.append(f"⎇ {printable(name)}", style="cyan")
     if head:
         text.append("  ")
         text.append("HEAD", style="bold reverse green")

@@ -10,7 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widget import Widget
+from rich.text import Text
 from textual.widgets import Label, Tab, Tabs
+
+from common.text import printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -102,7 +105,7 @@ class ImagePane(Vertical):
     def show(self, image: PILImage.Image | None, caption: str) -> None:
         """Draw `image` (None clears the picture) with a one-line caption."""
         self.query_one("#image").image = image  # type: ignore[attr-defined]
-        self.query_one("#caption", Label).update(caption)
+        self.query_one("#caption", Label).update(Text(printable(caption)))  # shown as typed, never as markup
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()
