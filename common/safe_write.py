@@ -121,6 +121,8 @@ def check_output(path: PathLike, *, force: bool = False, hint: str = FORCE_HINT)
         OutputExistsError: the file exists and `force` is False.
         OutputError: a directory, FIFO, device or socket; a missing or unwritable folder.
     """
+    if "\x00" in os.fspath(path):
+        raise OutputError(f"cannot write {os.fspath(path)!r}: a file name cannot contain a NUL character", None)
     target = _resolve_target(path)
     try:
         st = os.stat(target)
@@ -281,7 +283,7 @@ def write_with(path: PathLike, fill: Callable[[BinaryIO], None], *, force: bool 
             os.fsync(fh.fileno())
         if old is not None and old.st_nlink > 1:
             _rewrite_in_place(tmp, target)
-        elif old is not None:
+        elif force:
             os.replace(tmp, target)
             tmp = None
         else:

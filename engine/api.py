@@ -7,6 +7,8 @@ from typing import Callable, Literal, Optional
 
 import numpy as np
 
+from engine import limits
+
 Action = Literal["add", "remove", "change"]
 ACTIONS: tuple[str, ...] = ("add", "remove", "change")
 
@@ -56,8 +58,6 @@ class EditParams:
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
         # the same validators as the CLI options (engine.limits): one set of bounds everywhere
-        from engine import limits
-
         object.__setattr__(self, "steps", limits.check_steps(self.steps, "steps"))
         object.__setattr__(self, "seed", limits.check_seed(self.seed, "seed"))
         object.__setattr__(self, "image_scale", limits.check_scale(self.image_scale, "image_scale"))
