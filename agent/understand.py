@@ -6,10 +6,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from agent.lexicon import is_edit_verb, looks_english, verb_action
+from agent.control import Relative, command_supported, control_count, read_control, read_relative
+from agent.grammar import EditReading, known_words, read_edit, strip_courtesy
+from agent.lexicon import COLOURS, is_edit_verb, looks_english, verb_action
 from agent.references import last_object, resolve_pronouns, revise_instruction, strip_revision
+from agent.command_args import parse_command  # noqa: F401 - re-exported for callers and tests
 from agent.state import Command, PlannedEdit
 
+DEFAULT_TEXT_SCALE = 7.5  # EditParams.text_scale: the s_T relative follow-ups start from
+EMPTY = EditReading("change", "", "")
 MAX_CHARS = 500  # longer utterances are not instructions: ask for a short one
 COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")
 
@@ -23,9 +28,11 @@ class LastEdit:
     instruction: str
     action: str
     seed: Optional[int] = None
+    text_scale: Optional[float] = None  # its s_T (None: the default)
 
 
 Classify = Callable[[str], Any]  # text -> object with intent, action, confidence
+_KNOWN = known_words()
 
 
 # ---------------------------------------------------------------- input checks
@@ -41,7 +48,7 @@ def check_input(text: str) -> Optional[str]:
     letters = [ch for ch in stripped if ch.isalpha()]
     if letters and sum(1 for ch in letters if ord(ch) > 127) / len(letters) > 0.3:
         return "not_english"
-    if not looks_english(stripped):
+    if not looks_english(stripped) and not set(re.findall(r"[a-z']+", stripped.lower())) & _KNOWN:
         return "unsupported"
     return None
 
@@ -75,101 +82,11 @@ def split_compound(text: str) -> list[str]:
     return [c for c in out if c]
 
 
-# ------------------------------------------------------------ command arguments
-
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-            "eight": 8, "nine": 9, "ten": 10, "once": 1, "twice": 2, "thrice": 3}
-_COUNT = re.compile(r"\b(?:(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:times|steps?|edits?|changes?)?"
-                    r"|(once|twice|thrice))\b", re.I)
-_VERSION = re.compile(r"\b(?:version|v)\s*#?\s*(\d+)\b", re.I)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-             "eighth": 8, "ninth": 9, "tenth": 10}
-_ORDINAL_VERSION = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?:version|edit)\b", re.I)
-_BRANCH_REF = re.compile(r"\bbranch\s+(?:called\s+|named\s+)?['\"]?([\w.-]+)", re.I)
-_GOTO_REF = re.compile(
-    r"\b(?:checkout|check\s+out|switch\s+(?:back\s+)?to|go\s+(?:back\s+)?to|jump\s+to|return\s+to|"
-    r"back\s+to|move\s+to|open)\s+(?:the\s+)?['\"]?([\w.-]+)", re.I)
-_BRANCH_NAME = re.compile(r"\b(?:called|named|as)\s+['\"]?([\w.-]+)", re.I)
-_BRANCH_BARE = re.compile(r"\bbranch\s+['\"]?([\w.-]+)", re.I)
-_NOT_NAMES = frozenset("here off from at now this that it the a an called named as to".split())
-_START_REFS = frozenset("start beginning original root first".split())
-_EXPORT_PATH = re.compile(r"([\w~./\\-]*[\w-]\.[a-z][a-z0-9]{1,4})\b", re.I)
-_EXPORT_FMT = re.compile(r"\b(png|jpe?g|ora|openraster)\b", re.I)
-_VIEWS = (
-    ("diff", r"\b(?:diff|difference|differences|changes|changed|compare|comparison)\b"),
-    ("mask", r"\b(?:mask|selection|region|area|where)\b"),
-    ("layer", r"\b(?:layer|overlay)\b"),
-    ("original", r"\b(?:original|before|source|untouched|start)\b"),
-    ("result", r"\b(?:result|after|current|edited|final|render|now)\b"),
-)
-
-
-def _count(text: str) -> int:
-    m = _COUNT.search(text)
-    if not m:
-        return 1
-    word = (m.group(1) or m.group(2)).lower()
-    n = int(word) if word.isdigit() else _NUMBERS.get(word, 1)
-    return max(1, min(n, 100))
-
-
-def parse_command(intent: str, text: str) -> Command:
-    """The arguments of a history command, read from the utterance."""
-    cmd: Command = {"intent": intent}
-    if intent in ("undo", "redo"):
-        cmd["count"] = _count(text)
-    elif intent == "checkout":
-        m = _VERSION.search(text)
-        ordinal = _ORDINAL_VERSION.search(text)
-        if m:
-            cmd["version_number"] = int(m.group(1))
-        elif ordinal:
-            cmd["version_number"] = _ORDINALS[ordinal.group(1).lower()]
-        else:
-            m = _BRANCH_REF.search(text) or _GOTO_REF.search(text)
-            if m and m.group(1).lower() not in _NOT_NAMES:
-                ref = m.group(1)
-                if ref.lower() in _START_REFS:
-                    cmd["intent"] = "undo_all"
-                elif ref.lower() == "head":
-                    cmd["ref"] = "HEAD"
-                else:
-                    cmd["ref"] = ref
-            else:
-                words = text.split()
-                if len(words) == 2 and words[0].lower() in ("checkout", "switch"):
-                    cmd["ref"] = words[1]
-    elif intent == "branch":
-        m = _BRANCH_NAME.search(text)
-        if not m or m.group(1).lower() in _NOT_NAMES:
-            m = _BRANCH_BARE.search(text)
-        if m and m.group(1).lower() not in _NOT_NAMES:
-            cmd["name"] = m.group(1).strip(".,")
-    elif intent == "export":
-        m = _EXPORT_PATH.search(text)
-        if m:
-            cmd["path"] = m.group(1)
-            cmd["fmt"] = m.group(1).rsplit(".", 1)[1].lower().replace("jpeg", "jpg")
-        else:
-            m = _EXPORT_FMT.search(text)
-            fmt = m.group(1).lower() if m else "png"
-            cmd["fmt"] = {"jpeg": "jpg", "openraster": "ora"}.get(fmt, fmt)
-    elif intent == "show":
-        low = text.lower()
-        cmd["view"] = next((v for v, pat in _VIEWS if re.search(pat, low)), "result")
-    return cmd
-
-
 # ------------------------------------------------------------ the understand step
 
 _REPEAT = re.compile(
     r"^(?:please\s+)?(?:(?:do|apply)\s+(?:it|that|this|the\s+same)\s+again|again|repeat(?:\s+(?:it|that|"
     r"the\s+last\s+(?:edit|one)))?|once\s+more|one\s+more\s+time|same\s+again)(?:\s+please)?[.!]*$", re.I)
-_RETRY = re.compile(
-    r"^(?:please\s+)?(?:try\s+(?:it\s+|that\s+|this\s+)?again|retry|re-?roll|re-?do\s+it\s+differently|"
-    r"another\s+(?:try|attempt|variation|version|one)|give\s+(?:me|it)\s+another\s+(?:try|go|shot)|"
-    r"try\s+(?:a\s+)?(?:different|new)\s+(?:seed|version|variation|one)|one\s+more\s+try)"
-    r"(?:\s+please)?[.!]*$", re.I)
 _RETRY_WITH = re.compile(  # "try again with red": a revision, not a reseed
     r"^(?:please\s+)?(?:try\s+(?:it\s+|that\s+)?again|retry|redo\s+it)[,\s]+(?:but\s+)?(?:with|using|in|as)\s+(?P<frag>.+)$",
     re.I)
@@ -179,11 +96,34 @@ _UNDO_REDO = re.compile(
     r"(?:\s+please)?[.!]*$", re.I)
 _REVISE = re.compile(
     r"\binstead\b|^(?:no|nope|actually|rather|i\s+meant|make\s+that|how\s+about|what\s+about)\b", re.I)
+_BRANCH_FRAME = re.compile(
+    r"^(?:(?:make|create|start|open|add|new|cut)\s+(?:a\s+)?(?:new\s+)?branch\b|branch\b|fork\b|"
+    r"(?:save|keep|bookmark|mark)\s+(?:this|it|that|here)(?:\s+version)?\s+as\s+(?:a\s+)?(?:new\s+)?branch\b)", re.I)
+_EXPLICIT_EXPORT = re.compile(
+    r"^(?:please\s+)?(?:save|export|write)\b.*?\s(?P<path>[\w~./\\-]*[\w-]\.(?:png|jpe?g|ora))[\s.!]*$", re.I)
+COMMAND_HEADS = frozenset("show switch".split())  # edit heads that also start commands (checked by frame)
 
 
 def _as_dict(classification: Any) -> dict:
     keys = ("intent", "action", "confidence", "intent_confidence", "action_confidence")
     return {k: getattr(classification, k, None) for k in keys}
+
+
+def clause_action(clause: str, classify: Optional[Classify] = None) -> Optional[str]:
+    """The ZONE action of one clause: the grammar's reading, else the classifier's, else the verb's.
+
+    Args:
+        clause: one edit clause.
+        classify: the classifier (None: grammar and verb only).
+    """
+    reading = read_edit(clause)
+    if reading is not None:
+        return reading.action
+    if classify is not None:
+        c = classify(clause)
+        if getattr(c, "intent", None) == "edit" and getattr(c, "action", None):
+            return c.action
+    return None
 
 
 def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall_action: Optional[str]) -> dict:
@@ -195,10 +135,7 @@ def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall
         clause, unresolved = resolve_pronouns(clause, obj)
         if unresolved:
             return {"clarify": "unresolved_reference"}
-        action = overall_action
-        if len(clauses) > 1:  # the utterance's action covers one clause at best: ask per clause
-            c = classify(clause)
-            action = getattr(c, "action", None) if getattr(c, "intent", None) == "edit" else None
+        action = overall_action if len(clauses) == 1 else clause_action(clause, classify)
         action = action or verb_action(clause)
         edits.append({"instruction": clause, "action": action, "kind": "new", "parent": None, "seed": None})
         obj = last_object(clause, action) or obj
@@ -210,19 +147,23 @@ def _plan_revision(text: str, last: Optional[LastEdit], classify: Classify, clar
     fragment, old = strip_revision(text)
     if not fragment:
         return {"clarify": "empty_revision"}
+    core = strip_courtesy(fragment)
+    if read_control(core) or read_relative(core, last.instruction if last else None):
+        return {}  # "no, undo that", "no, a bit less": an ordinary control request
     c = classify(fragment)
     intent = getattr(c, "intent", None)
+    starts_edit = is_edit_verb(fragment.split()[0]) or (read_edit(fragment) or EMPTY).head not in (
+        "", "<verbless>")
     if intent in COMMAND_INTENTS + ("retry",) and (getattr(c, "confidence", 0) or 0) >= clarify_below \
-            and not is_edit_verb(fragment.split()[0]):
-        return {}  # "no, undo that": an ordinary command
+            and not starts_edit and command_supported(intent, core):
+        return {}  # "no, show me the original": an ordinary command
     if last is None:
-        if is_edit_verb(fragment.split()[0]):
-            return _plan_edits(fragment, None, classify, getattr(c, "action", None))
-        return {"clarify": "nothing_to_revise"}
-    if is_edit_verb(fragment.split()[0]):
+        if starts_edit:
+            return _plan_edits(fragment, None, classify, clause_action(fragment, classify))
+        return {"intent": "edit", "action": None, "clarify": "nothing_to_revise"}
+    if starts_edit:
         instruction, unresolved = resolve_pronouns(fragment, last_object(last.instruction, last.action))
-        action = getattr(c, "action", None) if intent == "edit" else None
-        action = action or verb_action(instruction)
+        action = clause_action(instruction, classify) or verb_action(instruction)
     else:
         instruction = revise_instruction(last.instruction, fragment, old)
         action = last.action
@@ -231,19 +172,56 @@ def _plan_revision(text: str, last: Optional[LastEdit], classify: Classify, clar
     return {"intent": "edit", "action": action, "edits": [edit]}
 
 
-_EXPLICIT_EXPORT = re.compile(
-    r"^(?:please\s+)?(?:save|export|write)\b.*?\s(?P<path>[\w~./\\-]*[\w-]\.(?:png|jpe?g|ora))[\s.!]*$", re.I)
+def _plan_relative(rel: Relative, last: Optional[LastEdit], base_text_scale: float) -> dict:
+    """ "a bit more": the last edit again from the same parent, s_T scaled (see `agent.control`)."""
+    if last is None:
+        return {"intent": "edit", "action": None, "clarify": "nothing_to_adjust"}
+    before = last.text_scale if last.text_scale is not None else base_text_scale
+    edit: PlannedEdit = {"instruction": last.instruction, "action": last.action, "kind": "relative",
+                         "parent": last.parent_id, "seed": last.seed, "text_scale": rel.scale(before, base_text_scale),
+                         "direction": rel.direction if rel.direction != "other" else (
+                             "weaker" if before >= base_text_scale else "stronger")}
+    return {"intent": "edit", "action": last.action, "edits": [edit]}
 
 
-def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_below: float = 0.5) -> dict:
-    """Turn an utterance into a partial TurnState: planned `edits`, a `command`, or `clarify`."""
+def _plan_control(intent: str, text: str, core: str, last: Optional[LastEdit], out: dict) -> dict:
+    """A control request (undo, redo, undo_all, retry) as a command or a retry edit."""
+    if intent == "retry":
+        if last is None:
+            return {**out, "intent": "retry", "action": None, "clarify": "nothing_to_retry"}
+        edit: PlannedEdit = {"instruction": last.instruction, "action": last.action, "kind": "retry",
+                             "parent": last.parent_id, "seed": None}
+        return {**out, "intent": "retry", "action": last.action, "edits": [edit]}
+    cmd: Command = {"intent": intent}
+    if intent in ("undo", "redo"):
+        cmd["count"] = control_count(core)
+    return {**out, "intent": intent, "action": None, "command": cmd}
+
+
+def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_below: float = 0.5,
+               base_text_scale: float = DEFAULT_TEXT_SCALE) -> dict:
+    """Turn an utterance into a partial TurnState: planned `edits`, a `command`, or `clarify`.
+
+    The order: explicit export paths and input checks; whole-request control frames ("undo it",
+    "start over", "another variant") and relative follow-ups ("a bit more"); revisions ("red
+    instead"); then commands the classifier finds *and* the words support; then the grammar's
+    reading of the head verb (`agent.grammar`); then the classifier's own edit reading.
+
+    Args:
+        text: the utterance.
+        last: the edit "it", "instead", "again" and "more" refer to (None at the original).
+        classify: text -> object with intent, action, confidence (the learned classifier).
+        clarify_below: ask instead of acting below this classifier confidence.
+        base_text_scale: the default s_T relative follow-ups start from.
+    """
     if _EXPLICIT_EXPORT.match(text.strip()):  # "save it as /some/long/path/final.ora": paths are not English
         return {"intent": "export", "action": None, "command": parse_command("export", text.strip())}
     reason = check_input(text)
     if reason:
         return {"intent": "unknown", "action": None, "clarify": reason}
     text = re.sub(r"\s+", " ", text.strip())
-    if _REPEAT.match(text):
+    core = strip_courtesy(text)
+    if _REPEAT.match(text) or _REPEAT.match(core):
         if last is None:
             return {"intent": "edit", "action": None, "clarify": "nothing_to_repeat"}
         edit: PlannedEdit = {"instruction": last.instruction, "action": last.action, "kind": "repeat",
@@ -254,39 +232,47 @@ def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_
         verb = plain.group("verb").lower().replace("revert", "undo")
         intent = "undo_all" if plain.group("all") and verb == "undo" else verb
         return {"intent": intent, "action": None, "command": parse_command(intent, text)}
+    with_fragment = _RETRY_WITH.match(text)
+    control = None if with_fragment else read_control(core)
+    if control:
+        return _plan_control(control, text, core, last, {})
+    rel = read_relative(core, last.instruction if last else None)
+    if rel is not None:
+        return _plan_relative(rel, last, base_text_scale)
     c = classify(text)
     info = _as_dict(c)
-    intent = info["intent"] or "unknown"
-    with_fragment = _RETRY_WITH.match(text)
-    if _RETRY.match(text):
-        intent = "retry"
-    elif with_fragment or (_REVISE.search(text) and intent not in ("help",)):
+    out: dict = {"classification": info}
+    if with_fragment or (_REVISE.search(text) and info["intent"] != "help"):
         plan = _plan_revision(with_fragment.group("frag") + " instead" if with_fragment else text,
                               last, classify, clarify_below)
         if plan:
-            return {"classification": info, "intent": plan.get("intent", "edit"), "action": plan.get("action"), **plan}
-    out: dict = {"classification": info, "intent": intent, "action": info["action"] if intent == "edit" else None}
-    if intent == "retry":
-        if last is None:
-            return {**out, "clarify": "nothing_to_retry"}
-        edit = {"instruction": last.instruction, "action": last.action, "kind": "retry",
-                "parent": last.parent_id, "seed": None}
-        return {**out, "action": last.action, "edits": [edit]}
-    score = info["confidence"]
-    if intent == "edit" and len(split_compound(text)) > 1 and info.get("intent_confidence") is not None:
-        score = info["intent_confidence"]  # compound: each clause gets its own action below
-    confident = (score if score is not None else 1.0) >= clarify_below
-    if intent == "unknown" or not confident:
-        reason = "unsure" if intent != "unknown" else "unsupported"
-        return {**out, "intent": "unknown", "action": None, "clarify": reason}
+            return {**out, "intent": plan.get("intent", "edit"), "action": plan.get("action"), **plan}
+    if _BRANCH_FRAME.match(core):
+        return {**out, "intent": "branch", "action": None, "command": parse_command("branch", text)}
+    reading = read_edit(core)
+    verb_reading = reading is not None and not reading.head.startswith("<") and reading.head not in COMMAND_HEADS
+    intent = info["intent"] or "unknown"
+    confident = (info["confidence"] if info["confidence"] is not None else 1.0) >= clarify_below
+    if intent not in ("edit", "unknown") and confident and not verb_reading and command_supported(intent, core):
+        return _plan_command(intent, text, core, last, out)
+    if reading is not None:
+        if len(_WORD.findall(text)) < 2 and (reading.head in COLOURS or reading.head != "<verbless>" and
+                                             not reading.head.endswith("er")):
+            return {**out, "intent": "unknown", "action": None, "clarify": "unsure"}  # "blue", "make": which?
+        return {**out, **_plan_edits(text, last, classify, reading.action)}
+    if intent == "edit" and confident and len(_WORD.findall(text)) >= 2:
+        return {**out, **_plan_edits(text, last, classify, info["action"])}
+    reason = "unsure" if intent != "unknown" else "unsupported"
+    return {**out, "intent": "unknown", "action": None, "clarify": reason}
+
+
+def _plan_command(intent: str, text: str, core: str, last: Optional[LastEdit], out: dict) -> dict:
+    """A command the classifier found and the words support (see `agent.control.command_supported`)."""
+    if intent in ("retry", "undo", "redo", "undo_all"):
+        return _plan_control(intent, text, core, last, out)
     if intent == "help":
-        return out
-    if intent == "edit":
-        if len(_WORD.findall(text)) < 2:  # "the", "blue": not an instruction ZONE can localize
-            return {**out, "intent": "unknown", "action": None, "clarify": "unsure"}
-        plan = _plan_edits(text, last, classify, info["action"])
-        return {**out, **plan}
+        return {**out, "intent": "help", "action": None}
     cmd = parse_command(intent, text)
     if cmd["intent"] == "checkout" and "ref" not in cmd and "version_number" not in cmd:
-        return {**out, "clarify": "which_version"}
-    return {**out, "intent": cmd["intent"], "command": cmd}
+        return {**out, "intent": "checkout", "action": None, "clarify": "which_version"}
+    return {**out, "intent": cmd["intent"], "action": None, "command": cmd}

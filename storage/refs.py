@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from storage.errors import DamagedHistoryError, InvalidOperationError, NotFoundError
 from storage.models import BranchRow, RenderCacheRow, SessionRow, VersionRow
+from storage.names import BRANCH_NAME, VERSION_NUMBER, branch_name_problem  # noqa: F401 - re-exported
 
 HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 SHOWN_REF_CHARS = 60  # a ref quoted in a message is cut to this many characters
-BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
-VERSION_NUMBER = re.compile(r"^[vV](\d{1,9})$")  # "v3": the version numbered 3 in its session
 
 
 def _by_prefix(db: Session, model, prefix: str, session_id: Optional[str] = None) -> list:
@@ -258,11 +257,8 @@ def pick_branch(db: Session, version_id: str, prefer: Optional[str]) -> Optional
 
 
 def check_branch_name(name: str) -> str:
-    """Return `name` if it is a valid new branch name, else raise InvalidOperationError."""
-    if not BRANCH_NAME.match(name or "") or name == "HEAD" or ".." in name or "~" in name:
-        raise InvalidOperationError(
-            f"bad branch name {name!r}: use letters, digits, '.', '_', '-' or '/', at most 100"
-        )
-    if VERSION_NUMBER.match(name):
-        raise InvalidOperationError(f"bad branch name {name!r}: v and a number names a version")
+    """Return `name` if it is a valid new branch name (`storage.names`), else raise InvalidOperationError."""
+    problem = branch_name_problem(name)
+    if problem:
+        raise InvalidOperationError(problem)
     return name

@@ -1,0 +1,279 @@
+"""A shallow grammar of edit requests: the command verb and its particle decide the ZONE action.
+
+People phrase the same edit in endless ways ("photoshop my friend out", "get rid of the cup",
+"can someone please edit the dock out?"), but the action is carried by the head verb and its
+particle, never by words after the object ("remove the man *wearing* a hat" is a removal).
+`read_edit` finds that head (after courtesy like "could someone please") and returns the action,
+or None when the text has no head it knows; terse verbless requests that name a visual result
+("black and white", "oil painting", "brighter photo") are CHANGE edits (`is_visual_phrase`).
+Pure Python, no model: the learned classifier (`agent.classifier`) covers what this does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from agent.lexicon import COLOURS, COLOUR_MODIFIERS
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
+_TAG = re.compile(r"^\s*\[[^\]]{1,20}\]\s*")
+_COURTESY = re.compile(
+    r"^(?:(?:hi|hey|hello|hiya|yo|ok(?:ay)?|so|yes|yeah|alright|well|um+|uh+|hmm+|now|then|also|and|just|"
+    r"please|pls|plz|kindly|quickly|chatbot|zone|guys|all|everyone|folks|there)\b[\s,!.:-]*|"
+    r"(?:can|could|would|will|may)\s+(?:you|u|someone|somebody|anyone|anybody|we|i|one\s+of\s+you)"
+    r"(?:\s+(?:please|pls|kindly|possibly|maybe|just|also))*\s+|"
+    r"(?:is|would)\s+(?:it|there)\s+(?:be\s+)?(?:possible|a\s+way)\s+(?:for\s+(?:you|someone)\s+)?to\s+|"
+    r"(?:i|we)(?:'d|\s+would|\s+want|\s+wanna|\s+need|\s+wish|\s+would\s+love|'d\s+love|\s+hope)"
+    r"(?:\s+like)?(?:\s+(?:you|someone|somebody|u))?(?:\s+to)?\s+|"
+    r"(?:i|we)\s+(?:want|need)\s+(?:you|someone|somebody)\s+to\s+|"
+    r"let'?s\s+|let\s+us\s+|help\s+me\s+|try\s+to\s+|go\s+ahead\s+and\s+|"
+    r"(?:looking|searching)\s+for\s+(?:someone|somebody)\s+to\s+|"
+    r"(?:someone|somebody|anyone)\s+(?:please\s+)?(?:to\s+)?)+",
+    re.I)
+_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty|for\s+me|if\s+possible|"
+                   r"if\s+you\s+can|asap|:\)|:d))+[\s?!.]*$|[\s?!.:;]+$", re.I)
+_WORD = re.compile(r"[a-z][a-z'-]*|\d+")
+
+REMOVE_HEADS = frozenset(
+    """remove delete erase eliminate rid wipe scrub strip ditch lose hide clear vanish exclude omit
+    expunge extract unpaint declutter""".split())
+ADD_HEADS = frozenset("add insert put place draw include attach stick plant paste embed throw drop".split())
+# Verbs that start an edit but never decide add/remove by themselves.
+CHANGE_HEADS = frozenset(
+    """make turn change convert transform replace swap switch exchange substitute colour color recolor
+    recolour paint dye tint brighten darken lighten whiten blacken redden enlarge shrink widen lengthen
+    shorten narrow thicken thin soften sharpen blur unblur crop rotate flip mirror move shift resize
+    scale zoom increase decrease raise lower reduce boost enhance improve fix adjust set tone tweak
+    modify alter edit render restyle stylize stylise colorize colourize desaturate saturate posterize
+    invert intensify fade warm cool morph shape age de-age beautify retouch smooth brighter darker
+    apply highlight photoshop shop cover fill dress wear give cut clean show""".split())
+WEAR_VERBS = frozenset("wear wearing hold holding have having carry carrying ride riding".split())
+# Things that are not objects: taking them away is a CHANGE ("remove the glare").
+NON_OBJECTS = frozenset(
+    """glare reflection reflections shadow shadows darkness blur blurriness noise grain graininess tint
+    color colour colors colours effect effects filter filters haze redness red-eye yellowing cast flare
+    glow lighting light exposure saturation contrast brightness hue lightness warmth vignette
+    sharpness distortion pixelation jpeg compression artifacts artefacts""".split())
+# Nouns that make "add X" / "give it X" a CHANGE: a property of the picture, not a new object.
+ATTRIBUTES = NON_OBJECTS | frozenset(
+    """background backdrop look feel style vibe mood tone tones texture clarity depth drama vibrance
+    vibrancy value level levels amount touch hint bit sepia bokeh hdr detail details polish finish
+    aesthetic atmosphere sparkle shine""".split())
+# Words that make a verbless phrase a visual result ("oil painting", "at night", "black and white").
+VISUAL = COLOURS | COLOUR_MODIFIERS | ATTRIBUTES | frozenset(
+    """painting sketch drawing cartoon anime watercolor watercolour oil pencil charcoal pixel pop art
+    comic noir vintage retro sepia monochrome grayscale greyscale cinematic dramatic moody surreal
+    night day dusk dawn sunset sunrise evening morning winter summer autumn fall spring snow snowy
+    rain rainy fog foggy storm stormy cloudy sunny golden hour bright brighter darker lighter warmer
+    cooler colder sharper softer bigger smaller larger taller shorter wider thinner fatter older
+    younger happier sadder blurry blurrier sharp crisp vivid vibrant pastel neon glowing shiny
+    metallic wooden glass gold silver marble stone cyberpunk steampunk gothic medieval futuristic
+    renaissance baroque impressionist cubist ukiyo-e mosaic origami claymation lego minecraft
+    underwater space mars moon forest beach desert city style version look portrait landscape
+    sky background eyes hair face""".split())
+_PASSIVE_REMOVE = re.compile(
+    r"\b(?:removed|deleted|erased|eliminated|gone|taken\s+(?:out|off|away)|edited\s+out|cut\s+out|"
+    r"photoshopped\s+out|cropped\s+out|got\s+rid\s+of|disappear(?:ed|s)?|vanish(?:ed|es)?)\b", re.I)
+_PASSIVE_ADD = re.compile(r"\b(?:added|inserted|put\s+in|placed)\b", re.I)
+_TO_BACKGROUND = re.compile(
+    r"\b(?:with|by)\s+(?:the\s+|more\s+|some\s+)?(?:background|backdrop|nothing|empty\s+space|blank\s+space|"
+    r"what(?:'s|\s+is)\s+behind|surrounding\s+\w+)\b", re.I)
+
+
+@dataclass(frozen=True)
+class EditReading:
+    """What the grammar reads in an edit request.
+
+    Attributes:
+        action: add, remove or change.
+        head: the word that decided it ("remove", "photoshop...out", "<verbless>").
+        core: the request without courtesy ("could someone please" ...) and trailing punctuation.
+    """
+
+    action: str
+    head: str
+    core: str
+
+
+def normalise(text: str) -> str:
+    """Lower case, plain quotes, one space, no forum tag ("[Specific]")."""
+    text = _TAG.sub("", text.translate(_QUOTES).lower())
+    return " ".join(text.split())
+
+
+def strip_courtesy(text: str) -> str:
+    """The request without leading courtesy and trailing "please"/punctuation.
+
+    Args:
+        text: the utterance (any case).
+    """
+    core = normalise(text)
+    for _ in range(4):
+        stripped = _TAIL.sub("", _COURTESY.sub("", core)).strip(" ,.!?")
+        if stripped == core:
+            break
+        core = stripped
+    return core
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-case words and numbers of text."""
+    return _WORD.findall(text.lower())
+
+
+def _object_words(words: list[str], start: int) -> list[str]:
+    """The words of the noun phrase after the head (up to a preposition or conjunction)."""
+    out = []
+    for w in words[start:]:
+        if w in ("on", "in", "at", "to", "into", "onto", "with", "from", "of", "for", "by", "over", "and",
+                 "or", "but", "so", "that", "which", "who", "wearing", "behind", "near", "next", "under", "around",
+                 "across", "above", "below", "beside", "inside", "through", "along", "instead", "where", "if"):
+            break
+        out.append(w)
+    return out
+
+
+def _remove_or_change(words: list[str], start: int) -> str:
+    """REMOVE unless what goes away is a property of the picture ("the glare", "the red tint")."""
+    obj = _object_words(words, start)
+    nouns = [w for w in obj if w not in ("the", "a", "an", "all", "any", "this", "that", "these", "those", "some")]
+    if nouns and nouns[-1] in NON_OBJECTS and not any(w in ("text", "logo", "watermark") for w in nouns):
+        return "change"
+    return "remove"
+
+
+def _add_or_change(words: list[str], start: int) -> str:
+    """ADD unless the thing added is a property of the picture ("add contrast", "add a white background")."""
+    obj = _object_words(words, start)
+    rest = [w for w in obj if w not in ("a", "an", "the", "some", "more", "even", "extra", "little", "bit", "of",
+                                        "lot", "lots", "touch", "few", "tiny", "slight", "slightly", "much")]
+    if not rest:
+        return "add"
+    if rest[-1] in ATTRIBUTES or rest[0] in ATTRIBUTES:
+        return "change"
+    if all(w in COLOURS | COLOUR_MODIFIERS for w in rest):
+        return "change"  # "add some red"
+    return "add"
+
+
+def _wear_action(words: list[str], k: int) -> str:
+    """ "make them wear top hats": ADD; "make him wear red" / "wear blue clothes": CHANGE."""
+    skip = ("a", "an", "some", "the", "him", "her", "them", "it", "us", "me", "more")
+    after = [w for w in words[k + 1:] if w not in skip]
+    if not after or after[0] in COLOURS | COLOUR_MODIFIERS:
+        return "change"
+    return _add_or_change(words, k + 1)
+
+
+def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
+    """(action, head) from the head verb and its particle, or None when the first word is no known verb."""
+    if not words:
+        return None
+    head = words[0]
+    rest = " ".join(words[1:])
+    particle_out = re.search(r"\b(?:out|off|away)\b", rest) is not None
+    if head == "get" and rest.startswith("rid of"):
+        return "remove", "get rid of"
+    if head in ("get", "take", "cut", "crop", "edit", "photoshop", "shop", "clone", "paint", "clean", "wipe",
+                "brush", "blur", "cover", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
+            particle_out or (head in ("paint", "cover") and words[1:2] == ["over"])):
+        if head == "move" and not re.search(r"\bout\s+of\s+(?:the\s+)?(?:frame|picture|photo|image|shot)\b", rest):
+            return "change", head
+        if head in ("take", "get") and re.search(r"\b(?:photo|picture|shot|look)\b", rest) and not particle_out:
+            return None
+        return _remove_or_change(words, 2 if words[1:2] in (["out"], ["off"], ["away"], ["over"]) else 1), \
+            f"{head}...out"
+    if head in REMOVE_HEADS:
+        return _remove_or_change(words, 1), head
+    if head in ("replace", "swap", "fill", "cover", "paint") and _TO_BACKGROUND.search(rest):
+        return "remove", f"{head} with background"
+    if head == "fill" and re.search(r"\bwith\b", rest):
+        return "add", "fill with"
+    if head == "cover":
+        return ("change" if re.search(r"\bwith\b", rest) else "remove"), head
+    if head in ("make", "let", "have", "get") and len(words) > 2:
+        for k in range(1, min(len(words), 6)):
+            if words[k] in WEAR_VERBS:
+                return _wear_action(words, k), f"{head} X {words[k]}"
+        if re.search(r"\b(?:disappear|vanish|go\s+away|gone|invisible)\b", rest):
+            return "remove", f"{head} X disappear"
+    if head in ("wear", "dress"):
+        return _wear_action(words, 0) if head == "wear" else "add", head
+    if head in ("put", "place", "set", "throw") and re.search(
+            r"^(?:it|this|that|them|the\s+(?:image|photo|picture|scene|whole|entire|bottom|top|left|right)\b|"
+            r"everything)", rest):
+        return "change", head  # "put it in black and white", "put the top side at night"
+    if head in ADD_HEADS:
+        if re.search(r"\binstead\s+of\b", rest):
+            return "change", f"{head} instead of"  # "add a fork instead of the gavel": a replacement
+        return _add_or_change(words, 1), head
+    if head == "give":
+        return _give_action(words), head
+    if head in CHANGE_HEADS:
+        return "change", head
+    return None
+
+
+def _give_action(words: list[str]) -> str:
+    """ "give the dog a hat": ADD; "give it a vintage look", "give him red hair": CHANGE."""
+    for k in range(1, len(words)):
+        if words[k] in ("a", "an", "some", "more", "extra"):
+            return _add_or_change(words, k + 1)
+    tail = [w for w in words[2:] if w not in ("the", "his", "her", "their")]
+    if tail and tail[0] in COLOURS | COLOUR_MODIFIERS:
+        return "change"
+    return _add_or_change(words, 2)
+
+
+def read_edit(text: str) -> Optional[EditReading]:
+    """The ZONE action of an edit request from its head verb, passive form or visual phrase; None if unsure.
+
+    Args:
+        text: one clause of an utterance.
+    """
+    core = strip_courtesy(text)
+    words = words_of(core)
+    if not words:
+        return None
+    if re.match(r"^\w+\s+(?:it|that|this|them)\s+back$", core):
+        return None  # "put it back", "take it back": a history command, not an edit
+    head = _head_action(words)
+    if head is not None:
+        return EditReading(head[0], head[1], core)
+    if _PASSIVE_REMOVE.search(core) and not re.search(r"\b(?:undo|redo|revert|back)\b", core):
+        return EditReading(_remove_or_change(words, 0), "<passive remove>", core)
+    if _PASSIVE_ADD.search(core):
+        return EditReading("add", "<passive add>", core)
+    if re.match(r"^(?:without|no\s+more|lose)\b", core):
+        return EditReading("remove", "without", core)
+    if is_visual_phrase(core):
+        return EditReading("change", "<verbless>", core)
+    return None
+
+
+_NOT_EDITS = frozenset(
+    """hi hello hey thanks thank you thx ok okay cool nice great good awesome perfect wow yes no yep nope
+    sure fine lol what why how who when where huh bye goodbye""".split())
+
+
+def is_visual_phrase(core: str) -> bool:
+    """True for a short verbless phrase that names a visual result ("oil painting", "the car from grey to black").
+
+    Args:
+        core: a request without courtesy (see `strip_courtesy`).
+    """
+    words = words_of(core)
+    if not words or len(words) > 12 or all(w in _NOT_EDITS for w in words):
+        return False
+    if words[0] in ("what", "why", "how", "who", "when", "where", "is", "are", "do", "does", "did", "can"):
+        return False
+    return any(w in VISUAL or (w.endswith("er") and w[:-2] in VISUAL) or w.endswith("ish") for w in words) or (
+        re.search(r"\bfrom\s+\w+\s+to\s+\w+", core) is not None) or re.match(r"^(?:as|in|at|like)\s+\w+", core) is not None
+
+
+def known_words() -> frozenset[str]:
+    """Every word this grammar knows (used to tell English from other languages)."""
+    return REMOVE_HEADS | ADD_HEADS | CHANGE_HEADS | WEAR_VERBS | VISUAL | frozenset(
+        "rid out off away over more less stronger weaker brightness".split())
