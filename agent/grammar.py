@@ -49,13 +49,15 @@ CHANGE_HEADS = frozenset(
     modify alter edit render restyle stylize stylise colorize colourize desaturate saturate posterize
     invert intensify fade warm cool morph shape age de-age beautify retouch smooth brighter darker
     apply highlight photoshop shop cover fill dress wear give cut clean show""".split())
+BODY_PARTS = frozenset("hair eyes eye skin lips teeth face eyebrows nails cheeks complexion skintone".split())
 WEAR_VERBS = frozenset("wear wearing hold holding have having carry carrying ride riding".split())
 # Things that are not objects: taking them away is a CHANGE ("remove the glare").
 NON_OBJECTS = frozenset(
     """glare reflection reflections shadow shadows darkness blur blurriness noise grain graininess tint
     color colour colors colours effect effects filter filters haze redness red-eye yellowing cast flare
     glow lighting light exposure saturation contrast brightness hue lightness warmth vignette
-    sharpness distortion pixelation jpeg compression artifacts artefacts""".split())
+    sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues tones fog mist
+    smog rain snow overcast""".split()) | COLOURS
 # Nouns that make "add X" / "give it X" a CHANGE: a property of the picture, not a new object.
 ATTRIBUTES = NON_OBJECTS | frozenset(
     """background backdrop look feel style vibe mood tone tones texture clarity depth drama vibrance
@@ -125,11 +127,18 @@ def words_of(text: str) -> list[str]:
 
 def _object_words(words: list[str], start: int) -> list[str]:
     """The words of the noun phrase after the head (up to a preposition or conjunction)."""
-    out = []
+    out: list[str] = []
     for w in words[start:]:
+        if w == "of" and out and set(out) <= {"some", "all", "most", "part", "parts", "bit", "bits", "any", "much",
+                                                "a", "lot", "lots", "none", "each", "both", "one", "two", "few"}:
+            out = []  # "some of the brown": the brown
+            continue
+        if w in ("here", "there", "now", "please", "too", "again"):
+            continue
         if w in ("on", "in", "at", "to", "into", "onto", "with", "from", "of", "for", "by", "over", "and",
                  "or", "but", "so", "that", "which", "who", "wearing", "behind", "near", "next", "under", "around",
-                 "across", "above", "below", "beside", "inside", "through", "along", "instead", "where", "if"):
+                 "across", "above", "below", "beside", "inside", "through", "along", "instead", "where", "if", "out",
+                 "off", "away", "up", "down", "so", "leaving", "except"):
             break
         out.append(w)
     return out
@@ -151,7 +160,7 @@ def _add_or_change(words: list[str], start: int) -> str:
                                         "lot", "lots", "touch", "few", "tiny", "slight", "slightly", "much")]
     if not rest:
         return "add"
-    if rest[-1] in ATTRIBUTES or rest[0] in ATTRIBUTES:
+    if rest[-1] in ATTRIBUTES and not (rest[-1] in COLOURS and len(rest) > 1):
         return "change"
     if all(w in COLOURS | COLOUR_MODIFIERS for w in rest):
         return "change"  # "add some red"
@@ -167,17 +176,39 @@ def _wear_action(words: list[str], k: int) -> str:
     return _add_or_change(words, k + 1)
 
 
+def _near(word: str, known: frozenset[str]) -> Optional[str]:
+    """The known word `word` is a one-letter typo of ("chage" -> "change", "remvoe" -> "remove"), or None."""
+    if len(word) < 4 or word in known:
+        return None
+    for k in sorted(known):
+        if k[0] != word[0] or abs(len(k) - len(word)) > 1 or len(k) < 4:
+            continue
+        if len(k) == len(word):
+            diff = [i for i in range(len(k)) if k[i] != word[i]]
+            if len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and k[diff[0]] == word[diff[1]]
+                                  and k[diff[1]] == word[diff[0]]):
+                return k
+        else:
+            short, long_ = (word, k) if len(word) < len(k) else (k, word)
+            if any(long_[:i] + long_[i + 1:] == short for i in range(len(long_))):
+                return k
+    return None
+
+
 def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
     """(action, head) from the head verb and its particle, or None when the first word is no known verb."""
     if not words:
         return None
+    fixed = _near(words[0], _HEADS)
+    if fixed:
+        words = [fixed] + words[1:]
     head = words[0]
     rest = " ".join(words[1:])
     particle_out = re.search(r"\b(?:out|off|away)\b", rest) is not None
     if head == "get" and rest.startswith("rid of"):
         return "remove", "get rid of"
     if head in ("get", "take", "cut", "crop", "edit", "photoshop", "shop", "clone", "paint", "clean", "wipe",
-                "brush", "blur", "cover", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
+                "brush", "cover", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
             particle_out or (head in ("paint", "cover") and words[1:2] == ["over"])):
         if head == "move" and not re.search(r"\bout\s+of\s+(?:the\s+)?(?:frame|picture|photo|image|shot)\b", rest):
             return "change", head
@@ -216,8 +247,18 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
     return None
 
 
+_HEADS = REMOVE_HEADS | ADD_HEADS | CHANGE_HEADS | frozenset("get take".split())
+
+
 def _give_action(words: list[str]) -> str:
     """ "give the dog a hat": ADD; "give it a vintage look", "give him red hair": CHANGE."""
+    if re.match(r"(?:it|this|that|the|everything)\b(?:\s+(?:whole|entire))?(?:\s+(?:image|photo|picture|shot|scene))?\s",
+                " ".join(words[1:]) + " ") and (words[1] in ("it", "everything") or
+                                                 set(words[1:5]) & {"image", "photo", "picture", "shot", "scene"}):
+        return "change"  # "give this whole image a green cast": the picture itself
+    obj = _object_words(words, 2)
+    if obj and obj[-1] in BODY_PARTS:
+        return "change"  # "give her long curly blonde hair": she had hair
     for k in range(1, len(words)):
         if words[k] in ("a", "an", "some", "more", "extra"):
             return _add_or_change(words, k + 1)

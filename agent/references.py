@@ -85,14 +85,14 @@ def last_object(instruction: str, action: Optional[str] = None) -> Optional[str]
     """What "it" refers to after `instruction`: the added thing, else the edited object."""
     nps = _object_phrases(instruction)
     if action == "add":
-        indefinite = [np for np in nps if np[2] in INDEFINITE]
+        indefinite = [np for np in nps if np[2] in INDEFINITE and " " in instruction[np[0]:np[1]].strip()]
         if indefinite:
             s, e, det = indefinite[-1]
             return "the " + instruction[s:e].split(" ", 1)[1]
     if nps:
         s, e, det = nps[0]
         phrase = instruction[s:e]
-        if det in INDEFINITE:
+        if det in INDEFINITE and " " in phrase.strip():
             phrase = "the " + phrase.split(" ", 1)[1]
         return phrase
     words = instruction.split()
