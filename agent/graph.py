@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from agent import replies
 from agent.history_ops import last_edit, run_command, sibling_seed
 from agent.state import EditOutcome, TurnContext, TurnState
-from agent.understand import understand
+from agent.understand import DEFAULT_TEXT_SCALE, understand
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,11 @@ def build_graph(deps: GraphDeps):
     """Compile the turn graph; `invoke({"session_id", "text"}, context=TurnContext(...))`."""
 
     def understand_node(state: TurnState) -> dict:
+        if state.get("command"):  # a key or a dialog sent a typed command: nothing to understand
+            return {"intent": state["command"]["intent"], "action": None, "nodes_run": ["understand"]}
         last = last_edit(deps.store, state["session_id"])
-        plan = understand(state["text"], last, deps.classify, deps.clarify_below)
+        base = float(deps.edit_params.get("text_scale", DEFAULT_TEXT_SCALE))
+        plan = understand(state["text"], last, deps.classify, deps.clarify_below, base_text_scale=base)
         return {**plan, "nodes_run": ["understand"]}
 
     def route_by_intent(state: TurnState) -> Literal["clarify", "edit", "history", "respond"]:
@@ -76,6 +79,8 @@ def build_graph(deps: GraphDeps):
                     else:
                         seed = (deps.base_seed + len(deps.store.tree(sid)) - 1) % (SEED_MAX + 1)
                 extra = {k: v for k, v in deps.edit_params.items() if k not in ("action", "seed")}
+                if planned.get("text_scale") is not None:  # a relative follow-up ("a bit more")
+                    extra["text_scale"] = float(planned["text_scale"])
                 params = EditParams(action=planned["action"], seed=int(seed), **extra)
                 engine = deps.get_engine()
                 image = deps.store.render(sid, parent.id)
@@ -92,7 +97,8 @@ def build_graph(deps: GraphDeps):
                 "instruction": planned["instruction"],
                 "action": planned["action"], "kind": planned["kind"], "seed": int(seed),
                 "mask_fraction": float(result.mask_fraction), "where": replies.where(result.mask),
-                "warnings": list(result.warnings),
+                "warnings": list(result.warnings), "text_scale": float(params.text_scale),
+                **({"direction": planned["direction"]} if planned.get("direction") else {}),
             })
         return {"results": results, "error": error, "nodes_run": ["edit"]}
 

@@ -20,9 +20,11 @@ def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
     head = store.head(session_id)
     if head.parent_id is None or not head.instruction:
         return None
-    seed = head.params.get("seed") if isinstance(head.params, dict) else None
+    params = head.params if isinstance(head.params, dict) else {}
+    scale = params.get("text_scale")
     return LastEdit(version_id=head.id, parent_id=head.parent_id, instruction=head.instruction,
-                    action=head.action or "change", seed=seed)
+                    action=head.action or "change", seed=params.get("seed"),
+                    text_scale=float(scale) if isinstance(scale, (int, float)) else None)
 
 
 def sibling_seed(store: Any, session_id: str, parent_id: str, instruction: str) -> int:
@@ -145,11 +147,13 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
         elif intent == "export":
             path = _export_path(store, session_id, cmd, export_dir, confine)
             path.parent.mkdir(parents=True, exist_ok=True)
+            ref = cmd.get("ref") or "HEAD"  # a typed export (the TUI dialog) names the version it writes
             try:
-                done["path"] = str(store.export(session_id, "HEAD", path, hint=EXISTS_HINT))
+                done["path"] = str(store.export(session_id, ref, path, hint=EXISTS_HINT))
             except OutputExistsError as exc:
                 done["exists"] = str(exc.path)
                 raise
+            done["exported"] = _info(store.resolve(session_id, ref))
         elif intent == "history":
             done["log"] = [_info(v) for v in store.log(session_id)]
             done["count"] = len(store.tree(session_id))

@@ -110,9 +110,21 @@ def last_object(instruction: str, action: Optional[str] = None) -> Optional[str]
 _PRONOUN = re.compile(r"\b(it|them)\b|\bthat$", re.I)
 
 
+_SCENE = re.compile(
+    r"^(?:make|turn|change|convert|render|set|put|transform|do|redo|paint|draw)\s+(?:it|this|everything)\b.*\b(?:"
+    r"winter|summer|autumn|fall|spring|night|nighttime|day|daytime|dusk|dawn|sunset|sunrise|evening|morning|"
+    r"snow(?:y|ing)?|rain(?:y|ing)?|fog(?:gy)?|storm(?:y)?|cloudy|sunny|golden\s+hour|black\s+and\s+white|"
+    r"sepia|grayscale|greyscale|monochrome|vintage|retro|noir|hdr|cinematic|painting|sketch|drawing|cartoon|"
+    r"anime|watercolou?r|pixel\s+art|comic|oil|pencil|charcoal|mosaic|impressionist|cubist|pop\s+art|"
+    r"(?:in|the)\s+style\s+of|underwater|cyberpunk|steampunk|futuristic|medieval|renaissance)\b", re.I)
+
+
 def resolve_pronouns(clause: str, obj: Optional[str]) -> tuple[str, bool]:
-    """Replace "it"/"them" by `obj`; returns (clause, True when a pronoun stays unresolved)."""
-    if not _PRONOUN.search(clause):
+    """Replace "it"/"them" by `obj`; returns (clause, True when a pronoun stays unresolved).
+
+    "make it winter", "turn it into an oil painting": "it" is the photo, left as it is.
+    """
+    if not _PRONOUN.search(clause) or _SCENE.match(clause):
         return clause, False
     if not obj:
         return clause, True

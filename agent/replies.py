@@ -22,6 +22,7 @@ CLARIFY = {
     "nothing_to_revise": "There is no edit to revise yet; what should I change?",
     "nothing_to_retry": "There is no edit to try again yet; what should I change?",
     "nothing_to_repeat": "There is no edit to repeat yet; what should I change?",
+    "nothing_to_adjust": "There is no edit to make stronger or weaker yet; what should I change?",
     "empty_revision": "Instead of what? Tell me the new colour or object, e.g. 'red instead'.",
     "which_version": "Which version? Say e.g. 'go to version 2', 'switch to branch NAME' or 'checkout abc123'.",
     "no_action": "Should I add, remove or change something? Please say it as e.g. 'add a hat to the dog'.",
@@ -60,7 +61,10 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
         pct = f"{100 * float(r.get('mask_fraction', 0.0)):.0f}% of the photo"
         version = f"version {r['depth']} ({short(r['version_id'])})" if "depth" in r else f"version {short(r['version_id'])}"
         kind = r.get("kind", "new")
-        if kind == "retry":
+        if kind == "relative":
+            parts.append(f"re-ran {what} {r.get('direction', 'again')} (text guidance {float(r['text_scale']):.1f}) "
+                         f"as sibling {version} ({place}, {pct})")
+        elif kind == "retry":
             parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling {version}")
         elif kind == "revise":
             base = "the original" if r.get("depth") == 1 else short(r["parent_id"])
@@ -120,7 +124,7 @@ def command(done: dict, error: Optional[str]) -> str:
     if intent == "branch":
         return f"Created branch '{done['name']}' at {here}; new edits go there."
     if intent == "export":
-        return f"Saved {here} to {done['path']}."
+        return f"Saved {_version_words(done.get('exported') or done.get('version', {}))} to {done['path']}."
     if intent == "history":
         log = done.get("log", [])
         steps = " > ".join(f"{v['depth']} '{v['instruction']}'" for v in log[1:]) or "no edits yet"

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from agent.state import TurnContext, TurnResult
+from agent.state import Command, TurnContext, TurnResult, check_command
 from common.text import invalid_unicode_at, storable
 from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 
@@ -139,8 +139,17 @@ class ZoneService:
     # ---------------------------------------------------------------- turns
 
     def handle(self, session_id: str, text: str, progress: Optional[Callable[[Any], None]] = None,
-               cancel: Optional[Callable[[], bool]] = None) -> TurnResult:
-        """Run one utterance through the graph, persist it and the reply, and report what happened."""
+               cancel: Optional[Callable[[], bool]] = None, command: Optional[Command] = None) -> TurnResult:
+        """Run one utterance (or a typed command) through the graph, persist it and the reply, report what happened.
+
+        Args:
+            session_id: the session (id, prefix or name).
+            text: what the user typed, or for a typed command the line to show in the conversation.
+            progress: engine progress callback.
+            cancel: returns True to cancel a running edit.
+            command: a typed history command from a key or a dialog (`agent.state.Command`, e.g.
+                {"intent": "branch", "name": "feature/x"}); the graph routes it without parsing `text`.
+        """
         text = text if isinstance(text, str) else str(text)
         session = self.store.get_session(session_id)
         sid = session.id
@@ -156,8 +165,10 @@ class ZoneService:
                                    meta={"intent": "unknown", "error": msg})
             return result
         try:
-            state = self.graph.invoke({"session_id": sid, "text": text, "nodes_run": []},
-                                      context=TurnContext(progress=progress, cancel=cancel))
+            start: dict = {"session_id": sid, "text": text, "nodes_run": []}
+            if command is not None:
+                start["command"] = check_command(command)
+            state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
             if os.environ.get("ZONE_DEBUG"):
                 raise

@@ -13,9 +13,12 @@ class PlannedEdit(TypedDict, total=False):
     """One engine call the turn will make.
 
     kind: "new" (a fresh edit on HEAD), "revise" ("X instead": a new branch from the last
-    edit's parent), "retry" (a sibling of the last edit with a new seed) or "repeat" ("again":
-    the last instruction once more on HEAD). parent: version id to edit, None for HEAD.
+    edit's parent), "retry" (a sibling of the last edit with a new seed), "repeat" ("again":
+    the last instruction once more on HEAD) or "relative" ("a bit more": a sibling of the last
+    edit, same seed, s_T scaled). parent: version id to edit, None for HEAD.
     seed: None lets the edit node derive it from the session's history.
+    text_scale: s_T for this edit (relative follow-ups), None for the default.
+    direction: "stronger" or "weaker" (relative follow-ups).
     """
 
     instruction: str
@@ -23,6 +26,8 @@ class PlannedEdit(TypedDict, total=False):
     kind: str
     parent: Optional[str]
     seed: Optional[int]
+    text_scale: Optional[float]
+    direction: str
 
 
 class Command(TypedDict, total=False):
@@ -51,6 +56,8 @@ class EditOutcome(TypedDict, total=False):
     mask_fraction: float
     where: str
     warnings: list[str]
+    text_scale: float
+    direction: str
 
 
 class TurnState(TypedDict, total=False):
@@ -118,3 +125,28 @@ class TurnResult:
             "view": self.view,
             "clarify": self.clarify,
         }
+
+
+COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")
+
+
+def check_command(command: Command) -> Command:
+    """Return a typed command (from a key or dialog) if its intent and arguments are well formed.
+
+    Args:
+        command: e.g. {"intent": "checkout", "ref": "abc123"}.
+
+    Raises:
+        ZoneInputError: unknown intent, or a missing/ill-typed argument.
+    """
+    from engine.errors import ZoneInputError
+
+    intent = command.get("intent") if isinstance(command, dict) else None
+    if intent not in COMMAND_INTENTS:
+        raise ZoneInputError(f"unknown command {intent!r}; expected one of {', '.join(COMMAND_INTENTS)}")
+    required = {"checkout": ("ref", "version_number"), "branch": ("name",)}.get(intent, ())
+    if required and not any(command.get(k) not in (None, "") for k in required):
+        raise ZoneInputError(f"the {intent} command needs {' or '.join(required)}")
+    if "count" in command and (not isinstance(command["count"], int) or command["count"] < 1):
+        raise ZoneInputError("count must be a positive integer")
+    return dict(command)  # type: ignore[return-value]

@@ -11,12 +11,11 @@ from agent.grammar import EditReading, known_words, read_edit, strip_courtesy
 from agent.lexicon import COLOURS, is_edit_verb, looks_english, verb_action
 from agent.references import last_object, resolve_pronouns, revise_instruction, strip_revision
 from agent.command_args import parse_command  # noqa: F401 - re-exported for callers and tests
-from agent.state import Command, PlannedEdit
+from agent.state import COMMAND_INTENTS, Command, PlannedEdit
 
 DEFAULT_TEXT_SCALE = 7.5  # EditParams.text_scale: the s_T relative follow-ups start from
 EMPTY = EditReading("change", "", "")
 MAX_CHARS = 500  # longer utterances are not instructions: ask for a short one
-COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")
 
 
 @dataclass(frozen=True)

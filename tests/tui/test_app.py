@@ -145,11 +145,11 @@ async def test_branch_checkout_and_export_dialogs(photo: Path, tmp_path: Path, m
         assert isinstance(app.screen, BranchScreen)  # refused, with a reason
         await pilot.press("ctrl+u", *"hats", "enter")
         await settle(pilot)
-        assert service.calls[-1] == "branch here as hats"
+        assert service.commands[-1] == {"intent": "branch", "name": "hats"}  # typed, never parsed back
         # check out the original through the tree and the footer key
         await pilot.press("ctrl+t", "up", "ctrl+o")
         await settle(pilot)
-        assert service.calls[-1].startswith("checkout 00000000")
+        assert service.commands[-1] == {"intent": "checkout", "ref": "00000000" + "0" * 24}
         assert screen.versions[screen.head_id].parent_id is None
         # export: format radio changes the suffix; Enter writes it through the agent
         await pilot.press("ctrl+s")
@@ -161,7 +161,8 @@ async def test_branch_checkout_and_export_dialogs(photo: Path, tmp_path: Path, m
         await pilot.click("#export")
         await settle(pilot)
         written = list(tmp_path.glob("grad-*.jpg"))
-        assert len(written) == 1 and service.calls[-1].startswith("checkout")
+        assert len(written) == 1 and service.calls[-1].startswith("checkout")  # the dialog calls export, typed
+        assert service.exports[-1][1] == written[0].absolute()
 
 
 async def test_help_lists_every_key_and_closes(photo: Path) -> None:

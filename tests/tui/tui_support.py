@@ -59,7 +59,8 @@ class FakeService:
     """The `ZoneService` surface the app uses, in memory, with fixed ids and times.
 
     Edits tint a rectangle; "undo", "redo", "checkout REF", "branch here as NAME",
-    "save it as PATH" and "show the VIEW" behave like the agent's commands.
+    "save it as PATH" and "show the VIEW" behave like the agent's commands. Typed commands from
+    keys and dialogs (`command=`) are recorded in `commands` and never parsed from the text.
     """
 
     def __init__(self, delay: float = 0.0, fail_on: str | None = None) -> None:
@@ -74,6 +75,7 @@ class FakeService:
         self.log: list[MessageInfo] = []
         self.calls: list[str] = []
         self.exports: list[tuple] = []  # (ref, path, force) of every export
+        self.commands: list[dict | None] = []
         self.closed = False
 
     # sessions
@@ -167,12 +169,31 @@ class FakeService:
         return write_bytes(path, buf.getvalue(), force=force)
 
     # turns
-    def handle(self, session_id: str, text: str, progress=None, cancel=None) -> TurnResult:
+    def handle(self, session_id: str, text: str, progress=None, cancel=None, command=None) -> TurnResult:
         self.calls.append(text)
+        self.commands.append(command)
         self.log.append(MessageInfo(len(self.log), "user", text, None, EPOCH))
-        result = self._turn(text, progress, cancel)
+        result = self._command(command) if command is not None else self._turn(text, progress, cancel)
         self.log.append(MessageInfo(len(self.log), "assistant", result.reply, None, EPOCH))
         return result
+
+    def _command(self, command: dict) -> TurnResult:
+        """A typed command, as the agent's history node runs it."""
+        intent = command["intent"]
+        if intent in ("undo", "redo"):
+            return self._turn(intent, None, None)
+        if intent == "checkout":
+            self.head = self._resolve(command["ref"])
+            reply = f"Checked out {self.head[:8]}."
+        elif intent == "branch":
+            self.branch_names[command["name"]] = self.head
+            reply = f"Branch {command['name']} is at {self.head[:8]}."
+        elif intent == "export":
+            path = self.export("s", command.get("ref") or self.head, Path(command["path"]))
+            reply = f"Saved {path}."
+        else:
+            raise ValueError(f"unexpected typed command {command!r}")
+        return TurnResult(intent, intent, None, reply, head_id=self.head, command=dict(command))
 
     def _turn(self, text: str, progress, cancel) -> TurnResult:
         words = text.split()

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+from storage.names import BRANCH_NAME_HINT, branch_name_problem
 
 
 def branch_error(name: str) -> str | None:
-    """Why `name` is not a usable branch name, or None."""
+    """Why `name` is not a usable branch name (the storage rule, `storage.names`), or None."""
     name = name.strip()
     if not name:
         return "Type a name."
-    if name.upper() == "HEAD" or not NAME_RE.match(name):
-        return "Letters, digits, '.', '_', '/' and '-' only (not HEAD), up to 64."
+    if branch_name_problem(name):
+        return BRANCH_NAME_HINT[:1].upper() + BRANCH_NAME_HINT[1:] + "."
     return None
 
 

@@ -209,8 +209,11 @@ class MainScreen(Screen[None]):
         if self.run_turn(text):
             event.input.value = ""
 
-    def run_turn(self, text: str, *, role: str = "user") -> bool:
-        """Send `text` to the agent in a worker; False (and a note) when that cannot happen now."""
+    def run_turn(self, text: str, *, role: str = "user", command: dict | None = None) -> bool:
+        """Send `text` (or, from a key or dialog, the typed `command` shown as `text`) to the agent in a worker.
+
+        Returns False (and a note) when that cannot happen now.
+        """
         if self.service is None or self.session is None:
             self.chat.add("error", "No photo is open yet: wait a moment, or start with `zone chat PHOTO`.")
             return False
@@ -222,7 +225,7 @@ class MainScreen(Screen[None]):
         self._cancel.clear()
         self.progress.start()
         self.refresh_bindings()
-        self._turn(text)
+        self._turn(text, command)
         return True
 
     def _report(self, event: Any) -> None:
@@ -232,9 +235,11 @@ class MainScreen(Screen[None]):
         )
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def _turn(self, text: str) -> None:
+    def _turn(self, text: str, command: dict | None = None) -> None:
         try:
-            result = self.service.handle(self.session.id, text, progress=self._report, cancel=self._cancel.is_set)
+            kwargs = {"command": command} if command is not None else {}
+            result = self.service.handle(self.session.id, text, progress=self._report, cancel=self._cancel.is_set,
+                                         **kwargs)
         except Exception as exc:  # noqa: BLE001 - the app keeps running; the chat says what happened
             self.app.call_from_thread(self._turn_failed, exc)
             return
@@ -282,10 +287,10 @@ class MainScreen(Screen[None]):
         return True
 
     def action_undo(self) -> None:
-        self.run_turn("undo", role="key")
+        self.run_turn("undo", role="key", command={"intent": "undo", "count": 1})
 
     def action_redo(self) -> None:
-        self.run_turn("redo", role="key")
+        self.run_turn("redo", role="key", command={"intent": "redo", "count": 1})
 
     def action_branch(self) -> None:
         if self.session is None or self.busy:
@@ -296,7 +301,7 @@ class MainScreen(Screen[None]):
 
         def named(name: str | None) -> None:
             if name:
-                self.run_turn(f"branch here as {name}", role="key")
+                self.run_turn(f"branch here as {name}", role="key", command={"intent": "branch", "name": name})
 
         self.app.push_screen(BranchScreen(at), named)
 
@@ -307,7 +312,7 @@ class MainScreen(Screen[None]):
         if target == self.head_id:
             self.chat.add("system", "That version is already HEAD; pick another one in the history.")
             return
-        self.run_turn(f"checkout {target}", role="key")
+        self.run_turn(f"checkout {target[:8]}", role="key", command={"intent": "checkout", "ref": target})
 
     def action_export(self) -> None:
         if self.session is None or self.busy:
