@@ -132,11 +132,14 @@ _RELATIVES = tuple(re.compile(p, re.I) for p in (
 ))
 _WEAK_VERBS = frozenset("decrease lower reduce weaken soften dial tone".split())
 _COMPARATIVE = re.compile(r"^(?:(?:now|and|ok(?:ay)?)\s+)?(?:even|still|much|a\s+bit|a\s+little|bit|way|more)\s+(?P<adj>[a-z]+er)$", re.I)
-_OPPOSITES = {"brighter": "darker", "bigger": "smaller", "larger": "smaller", "lighter": "darker",
-              "warmer": "cooler", "longer": "shorter", "wider": "narrower", "taller": "shorter",
-              "redder": "paler", "thicker": "thinner", "sharper": "softer", "older": "younger",
-              "higher": "lower", "happier": "sadder", "colder": "warmer"}
-_OPPOSITES.update({v: k for k, v in list(_OPPOSITES.items())})
+_OPPOSITE_PAIRS = (("brighter", "darker"), ("lighter", "darker"), ("bigger", "smaller"), ("larger", "smaller"),
+                   ("warmer", "cooler"), ("warmer", "colder"), ("longer", "shorter"), ("taller", "shorter"),
+                   ("wider", "narrower"), ("thicker", "thinner"), ("sharper", "softer"), ("older", "younger"),
+                   ("higher", "lower"), ("happier", "sadder"), ("redder", "paler"))
+_OPPOSITES: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITE_PAIRS:
+    _OPPOSITES.setdefault(_a, set()).add(_b)
+    _OPPOSITES.setdefault(_b, set()).add(_a)
 
 
 def read_control(core: str) -> Optional[str]:
@@ -185,7 +188,7 @@ def read_relative(core: str, last_instruction: Optional[str]) -> Optional[Relati
         last = last_instruction.lower()
         if adj in last or adj[:-2] in last.split():
             return Relative("stronger")
-        if _OPPOSITES.get(adj, "#") in last:
+        if any(o in last or o[:-2] in last.split() for o in _OPPOSITES.get(adj, ())):
             return Relative("weaker")
     return None
 
