@@ -46,7 +46,7 @@ CHANGE_HEADS = frozenset(
     recolour paint dye tint brighten darken lighten whiten blacken redden enlarge shrink widen lengthen
     shorten narrow thicken thin soften sharpen blur unblur crop rotate flip mirror move shift resize
     scale zoom increase decrease raise lower reduce boost enhance improve fix adjust set tone tweak
-    modify alter edit render restyle stylize stylise colorize colourize desaturate saturate posterize
+    modify alter edit render restyle straighten level align tilt center centre stretch warp distort reposition stylize stylise colorize colourize desaturate saturate posterize
     invert intensify fade warm cool morph shape age de-age beautify retouch smooth brighter darker
     apply highlight photoshop shop cover fill dress wear give cut clean show""".split())
 BODY_PARTS = frozenset("hair eyes eye skin lips teeth face eyebrows nails cheeks complexion skintone".split())
@@ -56,7 +56,8 @@ NON_OBJECTS = frozenset(
     """glare reflection reflections shadow shadows darkness blur blurriness noise grain graininess tint
     color colour colors colours effect effects filter filters haze redness red-eye yellowing cast flare
     glow lighting light exposure saturation contrast brightness hue lightness warmth vignette
-    sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues tones fog mist
+    sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues fog mist redeye
+    appearance look feel shadowing shading highlights highlight
     smog rain snow overcast""".split()) | COLOURS
 # Nouns that make "add X" / "give it X" a CHANGE: a property of the picture, not a new object.
 ATTRIBUTES = NON_OBJECTS | frozenset(
@@ -74,7 +75,7 @@ VISUAL = COLOURS | COLOUR_MODIFIERS | ATTRIBUTES | frozenset(
     metallic wooden glass gold silver marble stone cyberpunk steampunk gothic medieval futuristic
     renaissance baroque impressionist cubist ukiyo-e mosaic origami claymation lego minecraft
     underwater space mars moon forest beach desert city style version look portrait landscape
-    sky background eyes hair face""".split())
+    sky background eyes hair face position pose angle orientation perspective size shape""".split())
 _PASSIVE_REMOVE = re.compile(
     r"\b(?:removed|deleted|erased|eliminated|gone|taken\s+(?:out|off|away)|edited\s+out|cut\s+out|"
     r"photoshopped\s+out|cropped\s+out|got\s+rid\s+of|disappear(?:ed|s)?|vanish(?:ed|es)?)\b", re.I)
@@ -99,10 +100,16 @@ class EditReading:
     core: str
 
 
+_SPELLING = ((re.compile(r"\bback\s+ground\b"), "background"), (re.compile(r"\bred[\s-]eyes?\b"), "redeye"),
+             (re.compile(r"\bback(?:rou|gou|gro|grou)n?d\b"), "background"))
+
+
 def normalise(text: str) -> str:
-    """Lower case, plain quotes, one space, no forum tag ("[Specific]")."""
-    text = _TAG.sub("", text.translate(_QUOTES).lower())
-    return " ".join(text.split())
+    """Lower case, plain quotes, one space, no forum tag ("[Specific]"), common misspellings fixed."""
+    text = " ".join(_TAG.sub("", text.translate(_QUOTES).lower()).split())
+    for pattern, fixed in _SPELLING:
+        text = pattern.sub(fixed, text)
+    return text
 
 
 def strip_courtesy(text: str) -> str:
@@ -138,7 +145,7 @@ def _object_words(words: list[str], start: int) -> list[str]:
         if w in ("on", "in", "at", "to", "into", "onto", "with", "from", "of", "for", "by", "over", "and",
                  "or", "but", "so", "that", "which", "who", "wearing", "behind", "near", "next", "under", "around",
                  "across", "above", "below", "beside", "inside", "through", "along", "instead", "where", "if", "out",
-                 "off", "away", "up", "down", "so", "leaving", "except"):
+                 "off", "away", "up", "down", "so", "leaving", "except", "as", "like"):
             break
         out.append(w)
     return out
@@ -207,6 +214,8 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
     particle_out = re.search(r"\b(?:out|off|away)\b", rest) is not None
     if head == "get" and rest.startswith("rid of"):
         return "remove", "get rid of"
+    if head in ("edit", "photoshop", "shop", "paste", "drop", "put") and words[1:2] == ["in"] and len(words) > 3:
+        return _add_or_change(words, 2), f"{head} in"  # "edit in a sword", "photoshop in a UFO"
     if head in ("get", "take", "cut", "crop", "edit", "photoshop", "shop", "clone", "paint", "clean", "wipe",
                 "brush", "cover", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
             particle_out or (head in ("paint", "cover") and words[1:2] == ["over"])):
@@ -236,6 +245,10 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
             r"^(?:it|this|that|them|the\s+(?:image|photo|picture|scene|whole|entire|bottom|top|left|right)\b|"
             r"everything)", rest):
         return "change", head  # "put it in black and white", "put the top side at night"
+    if head in ("put", "place", "set", "drop", "paste") and re.search(
+            r"\b(?:in|into|on|onto|against|in\s+front\s+of)\s+(?:a|an|the|some)?\s*(?:[a-z-]+\s+){0,2}"
+            r"(?:background|backdrop|setting|scene|landscape)\b", rest):
+        return "change", f"{head} into a background"  # "put her face in a different background"
     if head in ADD_HEADS:
         if re.search(r"\binstead\s+of\b", rest):
             return "change", f"{head} instead of"  # "add a fork instead of the gavel": a replacement

@@ -77,8 +77,35 @@ def split_compound(text: str) -> list[str]:
             clauses.append(text[start:match.start()])
             start = match.end()
     clauses.append(text[start:])
+    clauses = [part for c in clauses for part in _split_run_on(c)]
     out = [_CLAUSE_TAIL.sub("", _CLAUSE_LEAD.sub("", c.strip(" ,.;"))) for c in clauses]
     return [c for c in out if c]
+
+
+# "Remove the tree Add a gradient": instructions typed one after another without punctuation. A
+# clause starts at one of these verbs when the word before it cannot lead into a verb.
+_RUN_ON_VERBS = frozenset(
+    "add remove delete erase replace crop darken lighten brighten increase decrease rotate zoom sharpen "
+    "change make turn insert".split())
+_NO_BREAK_BEFORE = frozenset(
+    """to and or will would can could please i you we me let lets let's not don't also then just a an the
+    this that my your his her their its some any of in on at for with by from into onto as so if when
+    who which what how why where help should must may might do does did also even still really""".split())
+
+
+def _split_run_on(clause: str) -> list[str]:
+    """Split a run-on clause before an edit verb that follows a noun ("...the picture add a frame")."""
+    words = clause.split(" ")
+    if len(words) < 5:
+        return [clause]
+    parts, start = [], 0
+    for i in range(2, len(words) - 1):
+        w, prev = words[i].lower().strip(",.;:!?"), words[i - 1].lower().strip(",.;:!?")
+        if w in _RUN_ON_VERBS and prev not in _NO_BREAK_BEFORE and i - start >= 2 and not prev.endswith("ly"):
+            parts.append(" ".join(words[start:i]))
+            start = i
+    parts.append(" ".join(words[start:]))
+    return parts
 
 
 # ------------------------------------------------------------ the understand step

@@ -2,7 +2,7 @@
 
 Usage: python scripts/eval_real.py [--errors] [--timing]
 
-Reads `agent/data/classifier_real_dev.jsonl` and `agent/data/classifier_real_fresh.jsonl` (rows
+Reads `agent/data/classifier_real_dev.jsonl`, `classifier_real_fresh.jsonl` and `classifier_real_fresh2.jsonl` (rows
 {"text", "intent", "action", "group", "source"}) and runs each text through
 `agent.understand.understand` exactly as the chat would, after a previous edit ("make the sky
 brighter"), so "it" and follow-ups have something to refer to. Prints Markdown: per file and per
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "agent" / "data"
-FILES = ("classifier_real_dev.jsonl", "classifier_real_fresh.jsonl")
+FILES = ("classifier_real_dev.jsonl", "classifier_real_fresh.jsonl", "classifier_real_fresh2.jsonl")
 PREVIOUS = ("make the sky brighter", "change")
 
 
@@ -70,7 +70,7 @@ def evaluate(rows: list[dict], classify) -> dict:
     for row in rows:
         got = chat_reading(row["text"], classify)
         want = (row["intent"], row["action"])
-        for key in (row["source"].split(":")[0], "group:" + row.get("group", "people"), "all"):
+        for key in (row["source"], "group:" + row.get("group", "people"), "all"):
             s = stats[key]
             s["n"] += 1
             s["right"] += got == want
