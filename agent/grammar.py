@@ -20,7 +20,7 @@ from agent.lexicon import COLOURS, COLOUR_MODIFIERS
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
 _TAG = re.compile(r"^\s*\[[^\]]{1,20}\]\s*")
 _COURTESY = re.compile(
-    r"^(?:(?:hi|hey|hello|hiya|yo|ok(?:ay)?|so|yes|yeah|alright|well|um+|uh+|hmm+|now|then|also|and|just|"
+    r"^(?:(?:hi|hey|hello|hiya|yo|na|nah|ok(?:ay)?|so|yes|yeah|alright|well|um+|uh+|hmm+|now|then|also|and|just|"
     r"please|pls|plz|kindly|quickly|chatbot|zone|guys|all|everyone|folks|there)\b[\s,!.:-]*|"
     r"(?:can|could|would|will|may)\s+(?:you|u|someone|somebody|anyone|anybody|we|i|one\s+of\s+you)"
     r"(?:\s+(?:please|pls|kindly|possibly|maybe|just|also))*\s+|"
@@ -46,7 +46,8 @@ CHANGE_HEADS = frozenset(
     recolour paint dye tint brighten darken lighten whiten blacken redden enlarge shrink widen lengthen
     shorten narrow thicken thin soften sharpen blur unblur crop rotate flip mirror move shift resize
     scale zoom increase decrease raise lower reduce boost enhance improve fix adjust set tone tweak
-    modify alter edit render restyle straighten level align tilt center centre stretch warp distort reposition stylize stylise colorize colourize desaturate saturate posterize
+    modify alter edit render restyle straighten level align tilt center centre stretch warp distort reposition
+    despeckle denoise dehaze deblur defog retouch stylize stylise colorize colourize desaturate saturate posterize
     invert intensify fade warm cool morph shape age de-age beautify retouch smooth brighter darker
     apply highlight photoshop shop cover fill dress wear give cut clean show""".split())
 BODY_PARTS = frozenset("hair eyes eye skin lips teeth face eyebrows nails cheeks complexion skintone".split())
@@ -57,7 +58,8 @@ NON_OBJECTS = frozenset(
     color colour colors colours effect effects filter filters haze redness red-eye yellowing cast flare
     glow lighting light exposure saturation contrast brightness hue lightness warmth vignette
     sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues fog mist redeye
-    appearance look feel shadowing shading highlights highlight
+    appearance look feel shadowing shading highlights highlight shine sheen gloss coloring colouring toning
+    grading speckles speckle
     smog rain snow overcast""".split()) | COLOURS
 # Nouns that make "add X" / "give it X" a CHANGE: a property of the picture, not a new object.
 ATTRIBUTES = NON_OBJECTS | frozenset(
@@ -214,10 +216,12 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
     particle_out = re.search(r"\b(?:out|off|away)\b", rest) is not None
     if head == "get" and rest.startswith("rid of"):
         return "remove", "get rid of"
-    if head in ("edit", "photoshop", "shop", "paste", "drop", "put") and words[1:2] == ["in"] and len(words) > 3:
+    if head in ("edit", "photoshop", "shop", "paste", "drop", "put") and words[1:2] == ["in"] and len(words) > 2:
         return _add_or_change(words, 2), f"{head} in"  # "edit in a sword", "photoshop in a UFO"
+    if head in ("clear", "clean", "tidy", "fix") and words[1:2] == ["up"]:
+        return "change", f"{head} up"  # "clear up the image": a clean-up, nothing named goes
     if head in ("get", "take", "cut", "crop", "edit", "photoshop", "shop", "clone", "paint", "clean", "wipe",
-                "brush", "cover", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
+                "brush", "cover", "blend", "heal", "smudge", "fade", "scrub", "airbrush", "knock", "lift", "pull", "move") and (
             particle_out or (head in ("paint", "cover") and words[1:2] == ["over"])):
         if head == "move" and not re.search(r"\bout\s+of\s+(?:the\s+)?(?:frame|picture|photo|image|shot)\b", rest):
             return "change", head
