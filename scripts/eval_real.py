@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "agent" / "data"
 FILES = ("classifier_real_dev.jsonl", "classifier_real_fresh.jsonl", "classifier_real_fresh2.jsonl",
-         "classifier_real_fresh3.jsonl")
+         "classifier_real_fresh3.jsonl", "classifier_real_fresh4.jsonl")
 PREVIOUS = ("make the sky brighter", "change")
 
 

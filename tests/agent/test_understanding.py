@@ -127,11 +127,14 @@ def _eval_module():
 @pytest.mark.parametrize("name, right, users, remove, not_edit", [
     ("classifier_real_dev.jsonl", 0.97, 0.97, 0.98, 0.01),
     ("classifier_real_fresh.jsonl", 0.95, None, 0.98, 0.01),
+    ("classifier_real_fresh2.jsonl", 0.94, None, 0.97, 0.01),
+    ("classifier_real_fresh3.jsonl", 0.95, None, 0.97, 0.01),
+    ("classifier_real_fresh4.jsonl", 0.95, None, 0.97, 0.01),
 ])
 def test_real_development_sets_meet_their_floors(classify, name, right, users, remove, not_edit):
     ev = _eval_module()
     rows = ev.read_rows(ROOT / "agent" / "data" / name)
-    assert len(rows) >= 200 and all(r["source"].count(":") == 1 for r in rows)
+    assert len(rows) >= 140 and all(r["source"].count(":") == 1 for r in rows)
     stats = ev.evaluate(rows, classify)["stats"]
     overall = ev.rates(stats["all"])
     assert overall["right"] >= right
