@@ -108,19 +108,25 @@ def timing(texts: list[str], repeats: int = 5) -> dict:
     model = InstructionClassifier.from_file(DEFAULT_MODEL_PATH)
     load_ms = (time.perf_counter() - t0) * 1000
     last = LastEdit("previous", "parent", *PREVIOUS)
-    medians, raw = [], []
+    medians, raw, alone = [], [], []
     for text in texts:
-        calls = []
+        calls, bare = [], []
         for _ in range(repeats):
             t = time.perf_counter()
             understand(text, last, model.classify)
             calls.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            model.classify(text)  # the classifier alone: what `zone classify` ran before
+            bare.append((time.perf_counter() - t) * 1000)
         raw += calls
         medians.append(sorted(calls)[repeats // 2])
+        alone.append(sorted(bare)[repeats // 2])
     medians.sort()
     raw.sort()
+    alone.sort()
     return {"load_ms": load_ms, "p50_ms": medians[len(medians) // 2], "p99_ms": medians[int(len(medians) * 0.99)],
-            "max_ms": medians[-1], "raw_p99_ms": raw[int(len(raw) * 0.99)], "calls": len(raw)}
+            "max_ms": medians[-1], "raw_p99_ms": raw[int(len(raw) * 0.99)], "calls": len(raw),
+            "classifier_p50_ms": alone[len(alone) // 2], "classifier_p99_ms": alone[int(len(alone) * 0.99)]}
 
 
 def main() -> int:
@@ -150,7 +156,8 @@ def main() -> int:
         t = timing(all_texts)
         print(f"\nmodel load {t['load_ms']:.1f} ms; per utterance (median of 5) p50 {t['p50_ms']:.2f} ms, "
               f"p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.2f} ms; every call p99 {t['raw_p99_ms']:.2f} ms "
-              f"({t['calls']} calls)")
+              f"({t['calls']} calls); the classifier alone p50 {t['classifier_p50_ms']:.2f} ms, "
+              f"p99 {t['classifier_p99_ms']:.2f} ms")
     return 0
 
 
