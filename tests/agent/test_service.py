@@ -211,3 +211,40 @@ def test_export_with_a_long_explicit_path_and_service_export(tmp_path):
     assert (target / "final.ora").is_file()
     written = svc.export(session.id, "HEAD", target / "again.png")
     assert written.is_file() and "Exported version" in svc.messages(session.id)[-1].text
+
+
+def test_typed_commands_are_routed_without_parsing_the_text(svc, tmp_path):
+    service, sid, engine = svc
+    first = service.handle(sid, "make his tie blue")
+    r = service.handle(sid, "branch here as feature/x", command={"intent": "branch", "name": "feature/x"})
+    assert r.error is None and r.nodes_run == ["understand", "history", "respond"]
+    assert "feature/x" in {b.name for b in service.store.branches(sid)}
+    # the text is only what the conversation shows: a typed undo never reads it
+    r = service.handle(sid, "Ctrl+Z", command={"intent": "undo", "count": 1})
+    assert r.intent == "undo" and service.store.head(sid).id == first.parent_id
+    r = service.handle(sid, "checkout", command={"intent": "checkout", "ref": first.version_id})
+    assert service.store.head(sid).id == first.version_id
+    out = tmp_path / "exports" / "v1.png"
+    r = service.handle(sid, "export", command={"intent": "export", "ref": first.parent_id, "path": str(out),
+                                               "fmt": "png"})
+    assert r.error is None and out.is_file() and str(out) in r.reply and "the original" in r.reply
+    said = [m.text for m in service.messages(sid) if m.role == "user"]
+    assert said[-4:] == ["branch here as feature/x", "Ctrl+Z", "checkout", "export"]
+
+
+def test_a_malformed_typed_command_is_one_line_and_changes_nothing(svc):
+    service, sid, engine = svc
+    head = service.store.head(sid).id
+    r = service.handle(sid, "branch", command={"intent": "branch"})
+    assert r.error and "\n" not in r.reply and "name" in r.error
+    r = service.handle(sid, "x", command={"intent": "launch"})
+    assert r.error and service.store.head(sid).id == head
+
+
+def test_a_branch_name_with_a_slash_survives_the_parser(svc):
+    service, sid, engine = svc
+    service.handle(sid, "make his tie blue")
+    r = service.handle(sid, "branch here as feature/x")
+    assert r.error is None and "feature/x" in {b.name for b in service.store.branches(sid)}
+    r = service.handle(sid, "switch to branch feature/x.")
+    assert r.error is None and r.command == {"intent": "checkout", "ref": "feature/x"}
