@@ -44,5 +44,5 @@ def test_the_dialog_uses_the_storage_rule() -> None:
 
     for name in ("feature/x", "v1.2", "a_b-c", "x" * 100):
         assert branch_error(name) is None and branch_name_problem(name) is None
-    for name in ("HEAD", "a..b", "bad name", "-x", "x" * 101, "a~1", "feature/", "a//b"):
+    for name in ("HEAD", "a..b", "bad name", "-x", "x" * 101, "a~1", "feature/", "a//b", "v3"):
         assert branch_error(name) is not None and branch_name_problem(name) is not None
