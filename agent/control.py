@@ -42,7 +42,8 @@ _UNDO = re.compile(
     rf"^{_NO}(?:delete|remove|discard|drop|scrap|ditch|cancel|lose)\s+(?:that|this|the|my)\s+(?:last\s+|previous\s+)?"
     rf"(?:edit|change|step|version)$|"
     rf"^{_NO}(?:make|turn|change|set|get)\s+(?:it|this|that)\s+back(?:\s+to\s+(?:how\s+it\s+was|normal|before))?$|"
-    rf"^{_NO}(?:make|put|change|set)\s+it\s+(?:back\s+)?(?:like|as|to\s+how)\s+(?:it\s+was\s+)?before$",
+    rf"^{_NO}(?:make|put|change|set)\s+it\s+(?:back\s+)?(?:like|as|to\s+how)\s+(?:it\s+was\s+)?before$|"
+    rf"^{_NO}(?:put|make|set|turn|get|change)\s+it\s+(?:back\s+)?(?:the\s+way|to\s+how|like|how|as)\s+it\s+was(?:\s+before)?$",
     re.I)
 _REDO = re.compile(
     rf"^{_NO}(?:redo|re-do|undo\s+(?:the|that|my)\s+undo|un-?undo|go\s+forward|step\s+forward|forward)"
@@ -56,7 +57,8 @@ _UNDO_ALL = re.compile(
     rf"(?:undo|revert|remove|clear|discard|drop|scrap|lose)\s+all\s+(?:of\s+)?(?:the\s+|my\s+)?(?:edits|changes)|"
     rf"(?:revert|go\s+back|get\s+back|return|back)\s+to\s+(?:the\s+)?(?:original|start|beginning|unedited\s+\w+)(?:\s+(?:image|photo|picture|version))?|"
     rf"restore\s+the\s+original(?:\s+(?:image|photo|picture))?|(?:the\s+)?original\s+(?:please|again)|"
-    rf"take\s+me\s+back\s+to\s+the\s+(?:start|beginning|original))$",
+    rf"take\s+me\s+back\s+to\s+the\s+(?:start|beginning|original)|(?:start\s+)?from\s+the\s+top|"
+    rf"(?:go\s+)?back\s+to\s+(?:zero|square\s+one|step\s+(?:one|zero|0|1))|scrap\s+(?:everything|it\s+all|all\s+of\s+it))$",
     re.I)
 _RETRY = re.compile(
     rf"^{_NO}(?:try\s+(?:it\s+|that\s+|this\s+)?(?:again|once\s+more)|retry|re-?roll|re-?generate|regen|redo\s+it\s+differently|"
@@ -142,13 +144,19 @@ for _a, _b in _OPPOSITE_PAIRS:
     _OPPOSITES.setdefault(_b, set()).add(_a)
 
 
+_HELP = re.compile(r"^(?:help|help\s+me(?:\s+out)?|give\s+me\s+a\s+hand|i\s+need\s+(?:some\s+)?help|how\s+does\s+(?:this|it)\s+work|"
+                   r"what\s+can\s+you\s+do|what\s+do\s+you\s+do|i'?m\s+(?:lost|confused|stuck)|what\s+are\s+the\s+commands)$", re.I)
+
+
 def read_control(core: str) -> Optional[str]:
-    """The history intent of a whole control request (undo, redo, undo_all, retry), or None.
+    """The intent of a whole control request (undo, redo, undo_all, retry, help), or None.
 
     Args:
         core: the request without courtesy (`agent.grammar.strip_courtesy`).
     """
     core = core.strip(" ,.!?")
+    if _HELP.match(core):
+        return "help"
     if _UNDO_ALL.match(core):
         return "undo_all"
     if _REDO.match(core):
@@ -233,7 +241,8 @@ _SUPPORT = {
                 r"[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*\d[0-9a-f]*",
     "history": r"history|log|versions|timeline|so\s+far|what\s+(?:have|did|has)|list|changes|steps|recap|summary|edits",
     "export": r"save|export|download|write|png|jpe?g|ora|openraster|file|disk",
-    "help": r"help|how|what\s+can|commands|options|instructions|tutorial|guide|usage|confused|stuck|lost|manual|\?",
+    "help": r"help|how|what\s+can|commands|options|instructions|tutorial|guide|usage|confused|stuck|lost|manual|"
+            r"support|what\s+kind|able\s+to|features|capabilities|what\s+do\s+you\s+do|\?",
 }
 _SEE = re.compile(r"^(?:(?:show|display|view|see|preview|compare|toggle|reveal|peek\s+at|look\s+at)|let\s+me\s+(?:see|view)|"
                   r"i\s+want\s+to\s+see|(?:can|could|may)\s+i\s+see)\b", re.I)

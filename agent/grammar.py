@@ -22,10 +22,11 @@ _TAG = re.compile(r"^\s*\[[^\]]{1,20}\]\s*")
 _COURTESY = re.compile(
     r"^(?:(?:hi|hey|hello|hiya|yo|na|nah|ok(?:ay)?|so|yes|yeah|alright|well|um+|uh+|hmm+|now|then|also|and|just|"
     r"please|pls|plz|kindly|quickly|chatbot|zone|guys|all|everyone|folks|there)\b[\s,!.:-]*|"
+    r"(?:photoshop|ps|editing)\s+(?:wizards?|gurus?|experts?|pros?|masters?|people|folks|friends|gods?)\b[\s,!.:-]*|"
     r"(?:can|could|would|will|may)\s+(?:you|u|someone|somebody|anyone|anybody|we|i|one\s+of\s+you)"
     r"(?:\s+(?:please|pls|kindly|possibly|maybe|just|also))*\s+|"
     r"(?:is|would)\s+(?:it|there)\s+(?:be\s+)?(?:possible|a\s+way)\s+(?:for\s+(?:you|someone)\s+)?to\s+|"
-    r"(?:i|we)(?:'d|\s+would|\s+want|\s+wanna|\s+need|\s+wish|\s+would\s+love|'d\s+love|\s+hope)"
+    r"(?:i|we)(?:'d\s+love|\s+would\s+love|'d|\s+would|\s+want|\s+wanna|\s+need|\s+wish|\s+hope|\s+was\s+wondering\s+if\s+you\s+could)"
     r"(?:\s+like)?(?:\s+(?:you|someone|somebody|u))?(?:\s+to)?\s+|"
     r"(?:i|we)\s+(?:want|need)\s+(?:you|someone|somebody)\s+to\s+|"
     r"let'?s\s+|let\s+us\s+|help\s+me\s+|try\s+to\s+|go\s+ahead\s+and\s+|"
@@ -54,13 +55,13 @@ BODY_PARTS = frozenset("hair eyes eye skin lips teeth face eyebrows nails cheeks
 WEAR_VERBS = frozenset("wear wearing hold holding have having carry carrying ride riding".split())
 # Things that are not objects: taking them away is a CHANGE ("remove the glare").
 NON_OBJECTS = frozenset(
-    """glare reflection reflections shadow shadows darkness blur blurriness noise grain graininess tint
-    color colour colors colours effect effects filter filters haze redness red-eye yellowing cast flare
-    glow lighting light exposure saturation contrast brightness hue lightness warmth vignette
-    sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues fog mist redeye
-    appearance look feel shadowing shading highlights highlight shine sheen gloss coloring colouring toning
-    grading speckles speckle
-    smog rain snow overcast""".split()) | COLOURS
+    """darkness blur blurriness noise grain graininess tint color colour colors colours effect effects filter
+    filters haze redness yellowing cast lighting light exposure saturation contrast brightness hue lightness
+    warmth vignette sharpness distortion pixelation jpeg compression artifacts artefacts tone tones hues fog
+    mist smog rain snow overcast appearance look feel shadowing shading coloring colouring toning grading
+    speckles speckle""".split()) | COLOURS
+# Visible things a remove verb erases even though they are not solid objects: REMOVE, like the
+# project's own labels ("remove the glare", "remove the red eye", "remove the reflection").
 # Nouns that make "add X" / "give it X" a CHANGE: a property of the picture, not a new object.
 ATTRIBUTES = NON_OBJECTS | frozenset(
     """background backdrop look feel style vibe mood tone tones texture clarity depth drama vibrance
@@ -80,7 +81,15 @@ VISUAL = COLOURS | COLOUR_MODIFIERS | ATTRIBUTES | frozenset(
     sky background eyes hair face position pose angle orientation perspective size shape""".split())
 _PASSIVE_REMOVE = re.compile(
     r"\b(?:removed|deleted|erased|eliminated|gone|taken\s+(?:out|off|away)|edited\s+out|cut\s+out|"
-    r"photoshopped\s+out|cropped\s+out|got\s+rid\s+of|disappear(?:ed|s)?|vanish(?:ed|es)?)\b", re.I)
+    r"photoshopped\s+out|cropped\s+out|got\s+rid\s+of|disappear(?:ed|s)?|vanish(?:ed|es)?|"
+    r"(?:needs?|has|have|had|got)\s+to\s+go|(?:is|are|was|were)\s*n[o']?t\s+(?:there|in\s+(?:it|the\s+\w+))|"
+    r"not\s+(?:be\s+)?there|no\s+longer\s+there)\b", re.I)
+_FILL_WHERE = re.compile(r"^(?:fill|paint|patch)\s+(?:in|over)\s+(?:where|the\s+(?:spot|area|place)\s+where)\b", re.I)
+_THERE_BE = re.compile(r"^(?:make|let|have)\s+there\s+be\b", re.I)
+_INDEFINITE_THING = re.compile(
+    r"^(?:a|an|some|more|two|three|a\s+few|a\s+couple\s+of)\s+(?:[a-z'-]+\s+){0,3}?[a-z'-]+"
+    r"(?:\s+(?:in|on|at|near|behind|above|over|under|beside|next\s+to|to|into|onto|flying|sitting|standing)\b.*)?$",
+    re.I)
 _PASSIVE_ADD = re.compile(r"\b(?:added|inserted|put\s+in|placed)\b", re.I)
 _TO_BACKGROUND = re.compile(
     r"\b(?:with|by)\s+(?:the\s+|more\s+|some\s+)?(?:background|backdrop|nothing|empty\s+space|blank\s+space|"
@@ -213,9 +222,13 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
         words = [fixed] + words[1:]
     head = words[0]
     rest = " ".join(words[1:])
-    particle_out = re.search(r"\b(?:out|off|away)\b", rest) is not None
+    particle_out = re.search(r"\b(?:out|off|away)\b", rest.split(" . ")[0]) is not None and not re.search(
+        r"\b(?:into|onto|in\s+to)\b", rest.split(" out")[0])
     if head == "get" and rest.startswith("rid of"):
         return "remove", "get rid of"
+    if head in ("photoshop", "shop", "edit", "paste", "superimpose") and re.search(
+            r"\b(?:into|onto|in\s+to)\s+(?:this|the|my|our|that)\s+(?:\w+\s+)?(?:photo|picture|image|pic|shot|one)\b", rest):
+        return "add", f"{head} into the photo"  # "photoshop my dog into this picture"
     if head in ("edit", "photoshop", "shop", "paste", "drop", "put") and words[1:2] == ["in"] and len(words) > 2:
         return _add_or_change(words, 2), f"{head} in"  # "edit in a sword", "photoshop in a UFO"
     if head in ("clear", "clean", "tidy", "fix") and words[1:2] == ["up"]:
@@ -238,6 +251,10 @@ def _head_action(words: list[str]) -> Optional[tuple[str, str]]:
     if head == "cover":
         return ("change" if re.search(r"\bwith\b", rest) else "remove"), head
     if head in ("make", "let", "have", "get") and len(words) > 2:
+        if re.search(r"\bwithout\b", rest) or _PASSIVE_REMOVE.search(rest):
+            return "remove", f"{head} X gone"  # "make it so the pole isn't there", "the photo without him"
+        if head == "have" and words[1] in ("a", "an", "some"):
+            return _add_or_change(words, 2), "have a"  # "now have a moon in the lake"
         for k in range(1, min(len(words), 6)):
             if words[k] in WEAR_VERBS:
                 return _wear_action(words, k), f"{head} X {words[k]}"
@@ -285,6 +302,21 @@ def _give_action(words: list[str]) -> str:
     return _add_or_change(words, 2)
 
 
+_HISTORY_OBJECT = re.compile(
+    r"\b(?:(?:the|that|this|my|last|previous|all|every|those|these)\s+(?:\w+\s+)?(?:edits?|changes?|steps?|versions?|undo)"
+    r"|edits|versions|branch(?:es)?|version\s+\d+|v\d+|(?:the|my)\s+(?:original|untouched|unedited|unmodified|initial|raw)"
+    r"(?:\s+(?:image|photo|picture|one|version))?(?:\s+back)?|(?:a|the|one)\s+file|"
+    r"(?:a|the)\s+(?:list|summary|log|history|preview)|history|what\s+you\s+(?:just\s+)?did|a\s+hand|"
+    r"(?:png|jpe?g|ora)(?:\s+file)?|the\s+last\s+one|back\s+the\s+edit|the\s+edit\s+back)\b", re.I)
+_CHIT_CHAT = re.compile(r"^(?:good\s+(?:morning|night|evening|afternoon|day)|have\s+a\s+nice|nice\s+to\s+meet|"
+                        r"see\s+you|how\s+are\s+you|bye)\b", re.I)
+
+
+def names_history(core: str) -> bool:
+    """True when the request's object is the history itself ("get rid of the last edit", "fork this version")."""
+    return _HISTORY_OBJECT.search(core) is not None
+
+
 def read_edit(text: str) -> Optional[EditReading]:
     """The ZONE action of an edit request from its head verb, passive form or visual phrase; None if unsure.
 
@@ -297,6 +329,14 @@ def read_edit(text: str) -> Optional[EditReading]:
         return None
     if re.match(r"^\w+\s+(?:it|that|this|them)\s+back$", core):
         return None  # "put it back", "take it back": a history command, not an edit
+    if names_history(core) or _CHIT_CHAT.match(core):
+        return None  # a history or chat request in edit words: the classifier decides
+    if _FILL_WHERE.match(core):
+        return EditReading("remove", "fill in where", core)  # "fill in where my thumb is"
+    if _THERE_BE.match(core):
+        return EditReading(_add_or_change(words, 3), "make there be", core)
+    if re.match(r"^no\s+(?:more\s+)?(?:[a-z'-]+\s+){0,3}?(?:in|on|at|near|behind|anywhere)\b", core):
+        return EditReading("remove", "no X in", core)  # "no people in the background"
     head = _head_action(words)
     if head is not None:
         return EditReading(head[0], head[1], core)
@@ -306,6 +346,11 @@ def read_edit(text: str) -> Optional[EditReading]:
         return EditReading("add", "<passive add>", core)
     if re.match(r"^(?:without|no\s+more|lose)\b", core):
         return EditReading("remove", "without", core)
+    if _INDEFINITE_THING.match(core) and not re.match(r"^(?:a|an)\s+(?:bit|little|lot|touch|tad)\b", core):
+        obj = _object_words(words, 0)
+        action = _add_or_change(words, 0)
+        if action == "add" and not (obj and obj[-1] in VISUAL - COLOURS):
+            return EditReading("add", "<a thing>", core)  # "a hot air balloon in the sky", "an owl"
     if is_visual_phrase(core):
         return EditReading("change", "<verbless>", core)
     return None
@@ -325,8 +370,9 @@ def is_visual_phrase(core: str) -> bool:
     words = words_of(core)
     if not words or len(words) > 12 or all(w in _NOT_EDITS for w in words):
         return False
-    if words[0] in ("what", "why", "how", "who", "when", "where", "is", "are", "do", "does", "did", "can"):
-        return False
+    if re.match(r"^(?:what|why|how|who|when|where|which|is|are|do|does|did|can|i|i'm|im|we|you|he|she|they)"
+                r"(?:'s|s|'re|'ve|'d)?\b", core):
+        return False  # a question or a sentence about someone, not a visual result
     return any(w in VISUAL or (w.endswith("er") and w[:-2] in VISUAL) or w.endswith("ish") for w in words) or (
         re.search(r"\bfrom\s+\w+\s+to\s+\w+", core) is not None) or re.match(r"^(?:as|in|at|like)\s+\w+", core) is not None
 

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from agent.control import Relative, command_supported, control_count, read_control, read_relative
+from agent.control import (
+    Relative, command_supported, control_count, is_show_request, read_control, read_relative,
+)
 from agent.grammar import EditReading, known_words, read_edit, strip_courtesy
 from agent.lexicon import COLOURS, is_edit_verb, looks_english, verb_action
 from agent.references import last_object, resolve_pronouns, revise_instruction, strip_revision
@@ -14,7 +16,7 @@ from agent.command_args import parse_command  # noqa: F401 - re-exported for cal
 from agent.state import COMMAND_INTENTS, Command, PlannedEdit
 
 DEFAULT_TEXT_SCALE = 7.5  # EditParams.text_scale: the s_T relative follow-ups start from
-EMPTY = EditReading("change", "", "")
+EMPTY = EditReading("change", "<none>", "")
 MAX_CHARS = 500  # longer utterances are not instructions: ask for a short one
 
 
@@ -79,7 +81,8 @@ def split_compound(text: str) -> list[str]:
     clauses.append(text[start:])
     clauses = [part for c in clauses for part in _split_run_on(c)]
     out = [_CLAUSE_TAIL.sub("", _CLAUSE_LEAD.sub("", c.strip(" ,.;"))) for c in clauses]
-    return [c for c in out if c]
+    kept = [c for c in out if c and strip_courtesy(c) and not _FILLER.match(strip_courtesy(c))]
+    return kept or [c for c in out if c]
 
 
 # "Remove the tree Add a gradient": instructions typed one after another without punctuation. A
@@ -93,6 +96,19 @@ _NO_BREAK_BEFORE = frozenset(
     who which what how why where help should must may might do does did also even still really""".split())
 
 
+def _is_instruction(part: str) -> bool:
+    """True when `part` reads as an edit by its own head verb (not just courtesy like "can someone")."""
+    reading = read_edit(part)
+    return reading is not None and not reading.head.startswith("<")
+
+
+_FILLER = re.compile(
+    r"^(?:go\s+ahead|keep\s+(?:the\s+rest|everything\s+else|the\s+others?)(?:\s+(?:as\s+is|the\s+same))?"
+    r"(?:\s+would\s+be\s+(?:great|nice|awesome))?|(?:hello|hi|hey)\s+(?:photoshop\s+)?(?:wizards|guys|folks|everyone)|"
+    r"thanks?(?:\s+you)?(?:\s+(?:so\s+much|a\s+lot|in\s+advance))?|would\s+be\s+(?:great|nice|awesome)|"
+    r"if\s+possible|will\s+tip.*|long\s+story)$", re.I)
+
+
 def _split_run_on(clause: str) -> list[str]:
     """Split a run-on clause before an edit verb that follows a noun ("...the picture add a frame")."""
     words = clause.split(" ")
@@ -101,7 +117,8 @@ def _split_run_on(clause: str) -> list[str]:
     parts, start = [], 0
     for i in range(2, len(words) - 1):
         w, prev = words[i].lower().strip(",.;:!?"), words[i - 1].lower().strip(",.;:!?")
-        if w in _RUN_ON_VERBS and prev not in _NO_BREAK_BEFORE and i - start >= 2 and not prev.endswith("ly"):
+        if w in _RUN_ON_VERBS and prev not in _NO_BREAK_BEFORE and i - start >= 2 and not prev.endswith("ly") \
+                and _is_instruction(" ".join(words[start:i])):
             parts.append(" ".join(words[start:i]))
             start = i
     parts.append(" ".join(words[start:]))
@@ -152,6 +169,9 @@ def clause_action(clause: str, classify: Optional[Classify] = None) -> Optional[
     return None
 
 
+_BACKGROUND = re.compile(r"\bback\s?(?:ground|gound|round|grond)s?\b|\bbackdrop\b", re.I)
+
+
 def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall_action: Optional[str]) -> dict:
     """Split an edit utterance into planned edits, resolving pronouns clause by clause."""
     edits: list[PlannedEdit] = []
@@ -165,6 +185,10 @@ def _plan_edits(text: str, last: Optional[LastEdit], classify: Classify, overall
         action = action or verb_action(clause)
         edits.append({"instruction": clause, "action": action, "kind": "new", "parent": None, "seed": None})
         obj = last_object(clause, action) or obj
+    if len(edits) > 1 and sum(1 for e in edits if _BACKGROUND.search(e["instruction"])) > 1:
+        for e in edits:  # "remove the background, add a pink one": a background replacement, not a removal
+            if e["action"] == "remove" and _BACKGROUND.search(e["instruction"]):
+                e["action"] = "change"
     return {"intent": "edit", "action": edits[-1]["action"] if len(edits) == 1 else None, "edits": edits}
 
 
@@ -178,8 +202,7 @@ def _plan_revision(text: str, last: Optional[LastEdit], classify: Classify, clar
         return {}  # "no, undo that", "no, a bit less": an ordinary control request
     c = classify(fragment)
     intent = getattr(c, "intent", None)
-    starts_edit = is_edit_verb(fragment.split()[0]) or (read_edit(fragment) or EMPTY).head not in (
-        "", "<verbless>")
+    starts_edit = is_edit_verb(fragment.split()[0]) or not (read_edit(fragment) or EMPTY).head.startswith("<")
     if intent in COMMAND_INTENTS + ("retry",) and (getattr(c, "confidence", 0) or 0) >= clarify_below \
             and not starts_edit and command_supported(intent, core):
         return {}  # "no, show me the original": an ordinary command
@@ -212,6 +235,8 @@ def _plan_relative(rel: Relative, last: Optional[LastEdit], base_text_scale: flo
 
 def _plan_control(intent: str, text: str, core: str, last: Optional[LastEdit], out: dict) -> dict:
     """A control request (undo, redo, undo_all, retry) as a command or a retry edit."""
+    if intent == "help":
+        return {**out, "intent": "help", "action": None}
     if intent == "retry":
         if last is None:
             return {**out, "intent": "retry", "action": None, "clarify": "nothing_to_retry"}
@@ -268,7 +293,10 @@ def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_
     c = classify(text)
     info = _as_dict(c)
     out: dict = {"classification": info}
-    if with_fragment or (_REVISE.search(text) and info["intent"] != "help"):
+    own = read_edit(core)
+    replacement = own is not None and (own.head == "no X in" or (  # "no people in the background please"
+        not own.head.startswith("<") and re.search(r"\binstead\s+of\b", core) is not None))
+    if with_fragment or (_REVISE.search(text) and info["intent"] != "help" and not replacement):
         plan = _plan_revision(with_fragment.group("frag") + " instead" if with_fragment else text,
                               last, classify, clarify_below)
         if plan:
@@ -279,7 +307,9 @@ def understand(text: str, last: Optional[LastEdit], classify: Classify, clarify_
     verb_reading = reading is not None and not reading.head.startswith("<") and reading.head not in COMMAND_HEADS
     intent = info["intent"] or "unknown"
     confident = (info["confidence"] if info["confidence"] is not None else 1.0) >= clarify_below
-    if intent not in ("edit", "unknown") and confident and not verb_reading and command_supported(intent, core):
+    supported = reading is None or command_supported(intent, core if intent == "show" else text.lower())
+    if intent not in ("edit", "unknown") and confident and not verb_reading and supported and (
+            intent != "show" or reading is None or is_show_request(core)):
         return _plan_command(intent, text, core, last, out)
     if reading is not None:
         if len(_WORD.findall(text)) < 2 and (reading.head in COLOURS or reading.head != "<verbless>" and

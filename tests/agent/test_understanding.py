@@ -69,7 +69,8 @@ def test_delete_it_removes_the_object_it_refers_to(classify):
     ("the kid in the corner should be removed", "remove"),
     ("give the dog with the collar a bandana", "add"),
     ("make the lady with glasses smile", "change"),
-    ("remove the glare on his glasses", "change"),        # light, not an object
+    ("remove the glare on his glasses", "remove"),        # something visible goes (the project's convention)
+    ("remove the yellow tint", "change"),                 # a property of the picture, not a thing
 ])
 def test_the_verb_and_its_particle_decide_not_later_words(classify, text, action):
     assert reading(text, classify, last=None) == ("edit", action)
@@ -89,6 +90,8 @@ def test_properties_added_are_changes(classify, text):
 
 
 @pytest.mark.parametrize("text, intent", [
+    ("give me a hand", "help"), ("get rid of the last edit", "undo"), ("put it back the way it was", "undo"),
+    ("from the top", "undo_all"), ("move to version 2", "checkout"),
     ("try again", "retry"), ("another variant", "retry"), ("give me a different one", "retry"),
     ("undo it", "undo"), ("oops, undo that", "undo"), ("go back to before that", "undo"),
     ("no, I liked the previous one", "undo"), ("I prefer the earlier version", "undo"),
