@@ -53,7 +53,6 @@ class CrossAttentionStore:
         self.num_branches = num_branches
         self.total: torch.Tensor | None = None  # [N, T] float32
         self.count = 0
-        self.layers_seen: set[str] = set()
 
     def wants(self, num_queries: int) -> bool:
         return num_queries == self.num_pixels
@@ -67,7 +66,6 @@ class CrossAttentionStore:
         else:
             self.total += summed
         self.count += probs.shape[0]
-        self.layers_seen.add(layer_name)
 
     def average(self) -> torch.Tensor:
         """Mean map, [h, w, T] float32."""
@@ -78,11 +76,6 @@ class CrossAttentionStore:
             )
         h, w = self.resolution_hw
         return (self.total / self.count).reshape(h, w, -1)
-
-    def reset(self) -> None:
-        self.total = None
-        self.count = 0
-        self.layers_seen.clear()
 
 
 class CapturingAttnProcessor:

@@ -65,14 +65,44 @@ def composite_over_reference(base_rgb: np.ndarray, layer_rgba: np.ndarray) -> np
     return np.rint(out).astype(np.uint8)
 
 
-def difference_map(a: np.ndarray, b: np.ndarray, gain: float = 4.0) -> np.ndarray:
-    """Per-channel |a - b| amplified by `gain` and clipped: uint8 [H, W, 3], for the difference view."""
-    x = np.asarray(a)
-    y = np.asarray(b)
-    if x.shape != y.shape:
-        raise ValueError(f"cannot compare images of shapes {x.shape} and {y.shape}")
-    diff = np.abs(x.astype(np.int16) - y.astype(np.int16)).astype(np.float32) * float(gain)
-    return np.clip(np.rint(diff), 0, 255).astype(np.uint8)
+def difference_view(original_rgb: np.ndarray, render_rgb: np.ndarray) -> np.ndarray:
+    """The difference view: the original dimmed to grey, every changed pixel red by how much it changed.
+
+    grey = (R + G + B) // 9; where the largest channel difference d is > 0 the pixel is
+    (max(d, 96), grey // 2, grey // 2), elsewhere (grey, grey, grey). Integer arithmetic only.
+
+    Args:
+        original_rgb: uint8 [H, W, 3].
+        render_rgb: uint8 [H, W, 3], the edited picture.
+
+    Returns:
+        uint8 [H, W, 3].
+    """
+    orig = np.asarray(original_rgb)
+    render = np.asarray(render_rgb)
+    if orig.shape != render.shape or orig.ndim != 3 or orig.shape[2] != 3:
+        raise ValueError(f"cannot compare images of shapes {orig.shape} and {render.shape}")
+    delta = np.abs(render.astype(np.int16) - orig.astype(np.int16)).max(axis=2)  # [H, W]
+    grey = (orig.astype(np.uint16).sum(axis=2) // 9).astype(np.uint8)  # [H, W]
+    out = np.repeat(grey[..., None], 3, axis=2)
+    changed = delta > 0
+    out[changed, 0] = np.maximum(delta[changed], 96)
+    out[changed, 1] = grey[changed] // 2
+    out[changed, 2] = grey[changed] // 2
+    return out
+
+
+def checkerboard(shape_hw: tuple[int, int], square: int = 8, light: int = 200, dark: int = 140) -> np.ndarray:
+    """A grey checkerboard (what shows through transparent pixels): uint8 [H, W, 3]."""
+    yy, xx = np.mgrid[0:shape_hw[0], 0:shape_hw[1]]
+    board = np.where(((yy // square) + (xx // square)) % 2 == 0, light, dark).astype(np.uint8)
+    return np.repeat(board[..., None], 3, axis=2)
+
+
+def layer_over_checkerboard(layer_rgba: np.ndarray, square: int = 8) -> np.ndarray:
+    """An RGBA layer shown over a checkerboard with `composite_over`: uint8 [H, W, 3]."""
+    layer = np.asarray(layer_rgba)
+    return composite_over(checkerboard(layer.shape[:2], square), layer)
 
 
 class LayerCompositor:

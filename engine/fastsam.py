@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import nullcontext
 from typing import Optional
 
@@ -10,12 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.refine import MaskRefiner, RefineResult, filter_small_regions, scale_region_px
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from engine.refine import MaskRefiner, RefineResult, SegmentChoice, check_rgb_uint8, region_iou_scores
+from engine.timing import StageTimer
 
 
 def lowres_valid_hw(input_hw: tuple[int, int], img_size: int, lowres_side: int) -> tuple[int, int]:
@@ -168,85 +163,52 @@ class FastMaskRefiner(MaskRefiner):
         masks = sam.postprocess_masks(logits[:, None].float(), predictor.input_size, predictor.original_size)
         return masks[:, 0] > sam.mask_threshold  # [K, H, W]
 
-    # -- refinement -----------------------------------------------------------------------------
+    # -- refinement: the scoring hook of MaskRefiner.refine ----------------------------------------
 
-    def refine(self, rough_mask: np.ndarray, image_uint8: np.ndarray, *,
-               fallback_mask: Optional[np.ndarray] = None,
-               points_per_side: Optional[int] = None,
-               segments: Optional[np.ndarray] = None) -> RefineResult:
-        """Same contract as `MaskRefiner.refine`; precomputed `segments` take the plain path."""
+    def refine(self, rough_mask: np.ndarray, image_uint8: np.ndarray, **kwargs) -> RefineResult:
+        """`MaskRefiner.refine`; `last_timings_ms` then holds this call's sam_encode,
+        mask_generation and region_iou milliseconds (empty when SAM did not run)."""
+        self.last_timings_ms = {}
+        return super().refine(rough_mask, image_uint8, **kwargs)
+
+    def score_segments(self, image_uint8: np.ndarray, rough: np.ndarray, points_per_side: Optional[int],
+                       segments: Optional[np.ndarray]) -> SegmentChoice:
+        """Low-resolution candidates, Region-IoU in one op, exact rescoring of the best few.
+
+        Precomputed `segments` take the plain path (`MaskRefiner.score_segments`).
+        """
         if segments is not None:
-            return super().refine(rough_mask, image_uint8, fallback_mask=fallback_mask,
-                                  points_per_side=points_per_side, segments=segments)
-        rough = np.asarray(rough_mask).astype(bool)
-        h, w = rough.shape
-        img = np.ascontiguousarray(np.asarray(image_uint8))
-        if img.shape[:2] != (h, w):
-            raise ValueError(f"rough mask {rough.shape} and image {img.shape} differ in size")
-        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"image must be uint8 [h, w, 3], got {img.dtype} {img.shape}")
-        min_px = scale_region_px(self.min_region_px, h, w)
-        timings: dict[str, float] = {}
-        self.last_timings_ms = timings
-        warnings: list[str] = []
-        # 1. Clean M_b; fall back to the changed pixels (as MaskRefiner).
-        rough_f = self.clean_rough_mask(rough, fallback_mask, min_px, warnings)
-        if not rough_f.any():
-            return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
+            return super().score_segments(image_uint8, rough, points_per_side, segments)
+        img = check_rgb_uint8(image_uint8)
         device = next(self.sam_model.parameters()).device
-        # 2. Embed once, then all prompts at low resolution.
-        _sync(device)
-        t0 = time.perf_counter()
-        predictor = self.embed(img)
-        _sync(device)
-        t1 = time.perf_counter()
-        segs = self.lowres_segments(predictor, points_per_side)
-        _sync(device)
-        t2 = time.perf_counter()
-        timings["sam_encode"] = (t1 - t0) * 1000.0
-        timings["mask_generation"] = (t2 - t1) * 1000.0
+        timer = StageTimer(device)
+        # 1. Embed once, then all prompts at low resolution.
+        with timer.stage("sam_encode"):
+            predictor = self.embed(img)
+        with timer.stage("mask_generation"):
+            segs = self.lowres_segments(predictor, points_per_side)
+        self.last_timings_ms = timer.timings_ms
         logits = segs["logits"]  # [N, 256, 256]
         n = int(logits.shape[0])
         if n == 0:
-            warnings.append("the segmenter found no segments; using the rough mask as is")
-            return RefineResult(rough_f, -1, 0.0, 0, rough_f, warnings)
-        # 3. Region-IoU of every survivor against M_b at low resolution: one op, [N].
-        hl, wl = segs["valid_hw"]
-        rough_t = torch.from_numpy(rough_f).to(device=device, dtype=torch.float32)[None, None]
-        rough_lr = F.interpolate(rough_t, size=(hl, wl), mode="area")[0, 0] > 0.5  # [hl, wl]
-        low = (logits[:, :hl, :wl] > self.sam_model.mask_threshold).reshape(n, -1)  # [N, hl*wl]
-        r = rough_lr.reshape(1, -1)
-        inter = (low & r).sum(1).double()
-        union = (low | r).sum(1).double()
-        lr_scores = torch.where(union > 0, inter / union.clamp_min(1), torch.zeros_like(inter))  # [N]
-        # 4. Exact rescoring of the top candidates at full resolution (in survivor order for ties).
-        k = n if self.rescore_top_k <= 0 else min(n, self.rescore_top_k)
-        top = torch.topk(lr_scores, k).indices.sort().values  # [k], survivor order
-        if self.rescore_top_k > 0:
-            masks = self.upsample(predictor, logits[top])  # [k, H, W] bool
-            flat = masks.reshape(k, -1)
-            rf = torch.from_numpy(rough_f).to(device).reshape(1, -1)
-            inter_f = (flat & rf).sum(1).double()
-            union_f = (flat | rf).sum(1).double()
-            scores = torch.where(union_f > 0, inter_f / union_f.clamp_min(1), torch.zeros_like(inter_f))
-        else:
-            scores = lr_scores[top]
-            masks = None
-        j = int(torch.argmax(scores))  # first maximum
-        best = float(scores[j])
-        idx = int(top[j])
-        if masks is None:
-            masks = self.upsample(predictor, logits[idx:idx + 1])
-            j = 0
-        chosen_full = masks[j].cpu().numpy()
-        _sync(device)
-        timings["region_iou"] = (time.perf_counter() - t2) * 1000.0
+            return SegmentChoice(0, -1, 0.0, None)
+        with timer.stage("region_iou"):
+            # 2. Region-IoU of every survivor against M_b at low resolution: one op, [N].
+            hl, wl = segs["valid_hw"]
+            rough_t = torch.from_numpy(rough).to(device=device, dtype=torch.float32)[None, None]
+            rough_lr = F.interpolate(rough_t, size=(hl, wl), mode="area")[0, 0] > 0.5  # [hl, wl]
+            lr_scores = region_iou_scores(logits[:, :hl, :wl] > self.sam_model.mask_threshold, rough_lr)  # [N]
+            # 3. Exact rescoring of the top candidates at full resolution (in survivor order for ties).
+            k = n if self.rescore_top_k <= 0 else min(n, self.rescore_top_k)
+            top = torch.topk(lr_scores, k).indices.sort().values  # [k], survivor order
+            if self.rescore_top_k > 0:
+                masks = self.upsample(predictor, logits[top])  # [k, H, W] bool
+                scores = region_iou_scores(masks, rough)  # [k]
+            else:
+                masks, scores = None, lr_scores[top]
+            j = int(torch.argmax(scores))  # first maximum
+            best, idx = float(scores[j]), int(top[j])
+            chosen = (masks[j] if masks is not None else self.upsample(predictor, logits[idx:idx + 1])[0]).cpu().numpy()
         if best <= 0.0:
-            warnings.append("no segment overlaps the rough mask; using the rough mask as is")
-            return RefineResult(rough_f, -1, 0.0, n, rough_f, warnings)
-        # 5. Clean the chosen segment.
-        chosen = filter_small_regions(chosen_full, min_px, self.connectivity)
-        if not chosen.any():
-            warnings.append("the best segment is smaller than the minimum region; using the rough mask")
-            return RefineResult(rough_f, -1, 0.0, n, rough_f, warnings)
-        return RefineResult(chosen, idx, best, n, rough_f, warnings)
+            return SegmentChoice(n, -1, 0.0, None)
+        return SegmentChoice(n, idx, best, chosen)

@@ -59,11 +59,3 @@ def rough_mask_from_attention(
     up = np.asarray(Image.fromarray(diff).resize((w, h), resample=Image.Resampling.BICUBIC))  # [h, w]
     return up <= threshold
 
-
-def attention_heatmap_u8(attention: np.ndarray, token_index: int, out_hw: tuple[int, int]) -> np.ndarray:
-    """One token's map, max-normalized and upsampled to (h, w), for display."""
-    if hasattr(attention, "numpy"):
-        attention = attention.float().numpy()
-    m = normalize_map_to_uint8(np.asarray(attention)[..., token_index])
-    h, w = out_hw
-    return np.asarray(Image.fromarray(m).resize((w, h), resample=Image.Resampling.BICUBIC))

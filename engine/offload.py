@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 import torch
 
 # Which bundle attributes each stage of a turn needs on the accelerator.
@@ -31,7 +28,7 @@ class ModelOffloader:
     Args:
         bundle: the `ModelBundle` whose models move.
         device: the accelerator the active stage runs on.
-        enabled: False makes `stage` a no-op (every model stays where it is).
+        enabled: False makes `activate` a no-op (every model stays where it is).
     """
 
     def __init__(self, bundle, device: torch.device | str, enabled: bool = True):
@@ -62,9 +59,3 @@ class ModelOffloader:
             torch.cuda.empty_cache()
         for name in STAGE_MODELS[stage]:
             self._place(name, self.device)
-
-    @contextmanager
-    def stage(self, stage: str) -> Iterator[None]:
-        """`activate(stage)` for the duration of a block (models stay put afterwards)."""
-        self.activate(stage)
-        yield

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -19,28 +18,9 @@ from engine.models import ModelBundle
 from engine.refine import MaskRefiner, changed_pixel_mask
 from engine.sampler import FusedSampler
 from engine.smoother import EdgeSmoother
+from engine.timing import StageTimer
 
 MAX_INSTRUCTION_CHARS = 1000
-
-
-class StageTimer:
-    """Wall-clock milliseconds per named stage (synchronizing CUDA so GPU work is counted)."""
-
-    def __init__(self, device: torch.device):
-        self.device = device
-        self.timings_ms: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            if self.device.type == "cuda":
-                torch.cuda.synchronize(self.device)
-            self.timings_ms[name] = self.timings_ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000.0
 
 
 def out_of_memory_message(offloading: bool) -> str:

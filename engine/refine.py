@@ -165,6 +165,31 @@ def select_segment_by_region_iou(segments: ArrayLike, rough: ArrayLike) -> tuple
 # ----------------------------------------------------------------------------------------------
 
 
+def check_rgb_uint8(image) -> np.ndarray:
+    """The image as a contiguous uint8 [h, w, 3] array, or ValueError."""
+    img = np.ascontiguousarray(np.asarray(image))
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"image must be uint8 [h, w, 3], got {img.dtype} {img.shape}")
+    return img
+
+
+@dataclass
+class SegmentChoice:
+    """What `MaskRefiner.score_segments` chose.
+
+    Attributes:
+        num_segments: how many segments there were.
+        index: the chosen segment (-1: none overlaps M_b).
+        iou: its Region-IoU (0.0 when none).
+        mask: bool [h, w], the chosen segment at the image's size (None when none).
+    """
+
+    num_segments: int
+    index: int
+    iou: float
+    mask: Optional[np.ndarray]
+
+
 @dataclass
 class RefineResult:
     """The refined mask M_f and how it was chosen.
@@ -190,7 +215,7 @@ class MaskRefiner:
     """Refine a rough mask M_b into M_f with SAM's automatic masks and Region-IoU.
 
     Args:
-        sam_model: a `segment_anything.modeling.Sam` (any size; e.g. `build_tiny_sam()`).
+        sam_model: a `segment_anything.modeling.Sam` (any size; e.g. `engine.bundles.build_tiny_sam()`).
         points_per_side: SAM's point grid (32 in the reference).
         points_per_batch: points per SAM decoder batch.
         pred_iou_thresh, stability_score_thresh, stability_score_offset, box_nms_thresh,
@@ -240,9 +265,7 @@ class MaskRefiner:
     def generate_segments(self, image_uint8: np.ndarray,
                           points_per_side: Optional[int] = None) -> np.ndarray:
         """All SAM segments of an RGB image, every level: bool [N, h, w] (N may be 0)."""
-        img = np.ascontiguousarray(np.asarray(image_uint8))
-        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"image must be uint8 [h, w, 3], got {img.dtype} {img.shape}")
+        img = check_rgb_uint8(image_uint8)
         gen = self._generator(int(points_per_side or self.points_per_side))
         records = gen.generate(img)
         h, w = img.shape[:2]
@@ -271,6 +294,9 @@ class MaskRefiner:
                segments: Optional[np.ndarray] = None) -> RefineResult:
         """Refine M_b into M_f on `image_uint8` (I_sty; the original image for "remove").
 
+        A template method: cleaning M_b, the fallbacks and cleaning the chosen segment are here;
+        segmenting and scoring is the `score_segments` hook (subclasses segment differently).
+
         Args:
             rough_mask: bool [h, w], M_b at the image's size.
             image_uint8: uint8 [h, w, 3], the image SAM segments.
@@ -293,50 +319,32 @@ class MaskRefiner:
         rough_f = self.clean_rough_mask(rough, fallback_mask, min_px, warnings)
         if not rough_f.any():
             return RefineResult(np.zeros((h, w), bool), -1, 0.0, 0, rough_f, warnings)
-        # 2. Segment everything.
-        segs = self.generate_segments(image_uint8, points_per_side) if segments is None \
-            else np.asarray(segments).astype(bool)
-        n = int(segs.shape[0])
-        if n == 0:
+        # 2. Segment everything and pick the segment with the highest Region-IoU (the hook).
+        choice = self.score_segments(image_uint8, rough_f, points_per_side, segments)
+        if choice.num_segments == 0:
             warnings.append("the segmenter found no segments; using the rough mask as is")
             return RefineResult(rough_f, -1, 0.0, 0, rough_f, warnings)
-        # 3. Region-IoU, argmax.
-        k, iou = select_segment_by_region_iou(segs, rough_f)
-        if k < 0:
+        if choice.index < 0:
             warnings.append("no segment overlaps the rough mask; using the rough mask as is")
-            return RefineResult(rough_f, -1, 0.0, n, rough_f, warnings)
-        # 4. Clean the chosen segment.
-        chosen = filter_small_regions(segs[k], min_px, self.connectivity)
+            return RefineResult(rough_f, -1, 0.0, choice.num_segments, rough_f, warnings)
+        # 3. Clean the chosen segment.
+        chosen = filter_small_regions(choice.mask, min_px, self.connectivity)
         if not chosen.any():
             warnings.append("the best segment is smaller than the minimum region; using the rough mask")
-            return RefineResult(rough_f, -1, 0.0, n, rough_f, warnings)
-        return RefineResult(chosen, k, iou, n, rough_f, warnings)
+            return RefineResult(rough_f, -1, 0.0, choice.num_segments, rough_f, warnings)
+        return RefineResult(chosen, choice.index, choice.iou, choice.num_segments, rough_f, warnings)
 
+    def score_segments(self, image_uint8: np.ndarray, rough: np.ndarray, points_per_side: Optional[int],
+                       segments: Optional[np.ndarray]) -> "SegmentChoice":
+        """The hook of `refine`: SAM's automatic masks (or `segments`), Region-IoU, first argmax.
 
-def build_tiny_sam(seed: int = 0, img_size: int = 128):
-    """A tiny random-weight SAM (ViT depth 1, width 32) for tests and the tiny engine; eval mode."""
-    from functools import partial
-
-    from segment_anything.modeling import (ImageEncoderViT, MaskDecoder, PromptEncoder, Sam,
-                                           TwoWayTransformer)
-
-    if img_size % 16:
-        raise ValueError("img_size must be a multiple of 16")
-    grid = img_size // 16
-    torch.manual_seed(seed)
-    sam = Sam(
-        image_encoder=ImageEncoderViT(
-            img_size=img_size, patch_size=16, embed_dim=32, depth=1, num_heads=2, mlp_ratio=2.0,
-            out_chans=32, qkv_bias=True, norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-            use_rel_pos=False, window_size=0, global_attn_indexes=(0,)),
-        prompt_encoder=PromptEncoder(
-            embed_dim=32, image_embedding_size=(grid, grid), input_image_size=(img_size, img_size),
-            mask_in_chans=4),
-        mask_decoder=MaskDecoder(
-            num_multimask_outputs=3,
-            transformer=TwoWayTransformer(depth=1, embedding_dim=32, mlp_dim=64, num_heads=2),
-            transformer_dim=32, iou_head_depth=1, iou_head_hidden_dim=16),
-        pixel_mean=[123.675, 116.28, 103.53],
-        pixel_std=[58.395, 57.12, 57.375],
-    )
-    return sam.eval()
+        Args:
+            image_uint8: uint8 [h, w, 3].
+            rough: bool [h, w], the cleaned M_b (never empty).
+            points_per_side: the grid for this call (None: the refiner's).
+            segments: precomputed bool [N, h, w] segments, or None.
+        """
+        segs = self.generate_segments(image_uint8, points_per_side) if segments is None \
+            else np.asarray(segments).astype(bool)
+        k, iou = select_segment_by_region_iou(segs, rough)
+        return SegmentChoice(int(segs.shape[0]), k, iou, segs[k] if k >= 0 else None)

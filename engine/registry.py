@@ -37,7 +37,7 @@ def resolve_dtype(device: torch.device, dtype: Optional[str | torch.dtype]) -> t
 
 
 def build_real_engine(device: str = "auto", dtype=None, offload: bool = False) -> ZoneEngine:
-    """InstructPix2Pix + MagicBrush + SAM ViT-H from local weights (see `engine.weights`).
+    """InstructPix2Pix + MagicBrush + SAM (ViT-B, L or H) from local weights (see `engine.weights`).
 
     Args:
         device: "auto", "cpu" or "cuda".
@@ -63,9 +63,9 @@ def build_tiny_engine(device: str = "auto", dtype=None, offload: bool = False, s
     dt = resolve_dtype(dev, dtype) if dev.type == "cuda" else torch.float32
 
     def load():
-        from engine.models import build_tiny_bundle
+        from engine.bundles import build_bundle
 
-        return build_tiny_bundle(seed).to(dev, dt)
+        return build_bundle("tiny", seed).to(dev, dt)
 
     return ZoneEngine("tiny", load, meaningful=False, default_work_size=TINY_WORK_SIZE, offload=offload, device=str(dev))
 

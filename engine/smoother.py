@@ -293,5 +293,3 @@ class EdgeSmoother:
         elif not result.mask.any():
             result.warnings.append("the edge smoother found no visible change around the mask")
         return result
-
-    smooth = __call__

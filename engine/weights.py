@@ -1,4 +1,9 @@
-"""Where the real weights live: a local folder, environment variables, or the Hugging Face cache."""
+"""Where the real weights live: a local folder, environment variables, or the Hugging Face cache.
+
+No torch import: `zone models status|download` start fast. The SAM checkpoint may be ViT-B, ViT-L
+or ViT-H (`$ZONE_SAM_MODEL` picks which one is looked for and downloaded; default ViT-H, the
+reference's); the loader then builds the variant the checkpoint's shapes say it is.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from engine.errors import WeightsMissingError
-from engine.models import IP2P_ID, MAGICBRUSH_ID, SAM_CHECKPOINT_NAME, SAM_CHECKPOINT_SHA256, SAM_CHECKPOINT_URL
+from engine.bundles import SAM_SPECS, SamSpec
+from engine.errors import WeightsMissingError, ZoneInputError
+
+# Hugging Face ids of the real engine's diffusion models.
+IP2P_ID = "timbrooks/instruct-pix2pix"
+MAGICBRUSH_ID = "vinesmsuic/magicbrush-jul7"
+SAM_MODEL_ENV = "ZONE_SAM_MODEL"
+SAM_URL_ENV, SAM_SHA256_ENV = "ZONE_SAM_URL", "ZONE_SAM_SHA256"  # a mirror of the SAM checkpoint
+SAM_VARIANTS = ("vit_h", "vit_l", "vit_b")  # released checkpoints, looked for in this order
+DEFAULT_SAM_VARIANT = "vit_h"
 
 # Components each repository must provide (diffusers layout).
 IP2P_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 MAGICBRUSH_COMPONENTS = ("unet",)
 DOWNLOAD_HINT = "run `zone models download` on a machine with network access (about 7 GB), or set ZONE_MODELS_DIR"
+
+
+def sam_variant() -> Optional[str]:
+    """`$ZONE_SAM_MODEL` (vit_b, vit_l or vit_h), or None when unset."""
+    value = os.environ.get(SAM_MODEL_ENV, "").strip().lower().replace("-", "_")
+    if not value:
+        return None
+    if value not in SAM_VARIANTS:
+        raise ZoneInputError(f"{SAM_MODEL_ENV}={value!r} is not a SAM model; use one of {', '.join(sorted(SAM_VARIANTS))}")
+    return value
+
+
+def sam_specs_wanted() -> list[SamSpec]:
+    """The SAM checkpoints to look for: `$ZONE_SAM_MODEL`'s, else every released one (ViT-H first)."""
+    chosen = sam_variant()
+    return [SAM_SPECS[chosen]] if chosen else [SAM_SPECS[v] for v in SAM_VARIANTS]
 
 
 def zone_cache_dir() -> Path:
@@ -45,22 +74,20 @@ def _has_components(folder: Path, components: tuple[str, ...]) -> bool:
 
 def _hf_cached_snapshot(repo_id: str, components: tuple[str, ...]) -> Optional[Path]:
     """The cached snapshot folder of `repo_id` if it holds every component, without touching the network."""
-    try:
-        from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
+    try:
         path = Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception:  # noqa: BLE001 - any failure means "not cached"
+    except (LocalEntryNotFoundError, OSError):  # not cached, or the cache is unreadable
         return None
     return path if _has_components(path, components) else None
 
 
 def _hf_cache_location() -> str:
-    try:
-        from huggingface_hub import constants
+    from huggingface_hub import constants
 
-        return str(constants.HF_HUB_CACHE)
-    except Exception:  # noqa: BLE001
-        return "~/.cache/huggingface/hub"
+    return str(constants.HF_HUB_CACHE)
 
 
 def resolve_repo(repo_id: str, env_var: str, folder_name: str, components: tuple[str, ...]) -> tuple[Optional[Path], list[str]]:
@@ -81,15 +108,14 @@ def resolve_repo(repo_id: str, env_var: str, folder_name: str, components: tuple
 
 
 def resolve_sam_checkpoint() -> tuple[Optional[Path], list[str]]:
-    """Finds the SAM ViT-H checkpoint: $ZONE_SAM_CHECKPOINT, $ZONE_MODELS_DIR, the zone cache, torch hub."""
+    """Finds a SAM checkpoint: $ZONE_SAM_CHECKPOINT, then by file name in $ZONE_MODELS_DIR, the zone
+    cache and torch hub (only `$ZONE_SAM_MODEL`'s file when it is set, else ViT-H, ViT-L, ViT-B)."""
     candidates: list[Path] = []
     if os.environ.get("ZONE_SAM_CHECKPOINT"):
         candidates.append(Path(os.environ["ZONE_SAM_CHECKPOINT"]).expanduser())
-    if models_dir() is not None:
-        candidates.append(models_dir() / SAM_CHECKPOINT_NAME)
-    candidates.append(zone_cache_dir() / SAM_CHECKPOINT_NAME)
     torch_home = os.environ.get("TORCH_HOME") or str(Path.home() / ".cache" / "torch")
-    candidates.append(Path(torch_home) / "hub" / "checkpoints" / SAM_CHECKPOINT_NAME)
+    folders = ([models_dir()] if models_dir() is not None else []) + [zone_cache_dir(), Path(torch_home) / "hub" / "checkpoints"]
+    candidates += [folder / spec.checkpoint_name for folder in folders for spec in sam_specs_wanted()]
     for c in candidates:
         if c.is_file() and c.stat().st_size > 0:
             return c, [str(p) for p in candidates]
@@ -107,7 +133,8 @@ def resolve_weights() -> WeightPaths:
     if mb is None:
         missing.append(f"{MAGICBRUSH_ID} (looked in {', '.join(looked_mb)})")
     if sam is None:
-        missing.append(f"SAM ViT-H {SAM_CHECKPOINT_NAME} (looked in {', '.join(looked_sam)})")
+        names = " or ".join(spec.checkpoint_name for spec in sam_specs_wanted())
+        missing.append(f"SAM {names} (looked in {', '.join(looked_sam)})")
     if missing:
         raise WeightsMissingError(f"model weights missing: {'; '.join(missing)}; {DOWNLOAD_HINT}")
     return WeightPaths(ip2p=ip2p, magicbrush=mb, sam_checkpoint=sam)
@@ -118,7 +145,7 @@ def weights_status() -> dict[str, Optional[str]]:
     ip2p, _ = resolve_repo(IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS)
     mb, _ = resolve_repo(MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS)
     sam, _ = resolve_sam_checkpoint()
-    return {IP2P_ID: str(ip2p) if ip2p else None, MAGICBRUSH_ID: str(mb) if mb else None, "sam_vit_h": str(sam) if sam else None}
+    return {IP2P_ID: str(ip2p) if ip2p else None, MAGICBRUSH_ID: str(mb) if mb else None, "sam": str(sam) if sam else None}
 
 
 def _pick_weight_files(files: list[str], components: tuple[str, ...]) -> list[str]:
@@ -133,18 +160,34 @@ def _pick_weight_files(files: list[str], components: tuple[str, ...]) -> list[st
     return chosen
 
 
-def download_all(progress: bool = True) -> WeightPaths:
-    """Downloads everything into the standard caches (Hugging Face cache, zone cache for SAM)."""
+def download_all(progress: bool = True) -> tuple[WeightPaths, list[str]]:
+    """Downloads what is missing into the standard caches (Hugging Face cache, zone cache for SAM).
+
+    Models already present (wherever `resolve_weights` finds them) are not fetched again and no
+    request is made for them. The hub is `$HF_ENDPOINT` (huggingface.co by default).
+
+    Returns:
+        (the resolved paths, the names of the models that were downloaded).
+    """
     from huggingface_hub import HfApi, hf_hub_download
 
     api = HfApi()
-    for repo_id, comps in ((IP2P_ID, IP2P_COMPONENTS), (MAGICBRUSH_ID, MAGICBRUSH_COMPONENTS)):
+    fetched: list[str] = []
+    repos = ((IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS),
+             (MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS))
+    for repo_id, env_var, folder, comps in repos:
+        if resolve_repo(repo_id, env_var, folder, comps)[0] is not None:
+            continue
         for filename in _pick_weight_files(api.list_repo_files(repo_id), comps):
             hf_hub_download(repo_id, filename)
-    target = zone_cache_dir() / SAM_CHECKPOINT_NAME
-    if not target.is_file():
-        download_url(SAM_CHECKPOINT_URL, target, SAM_CHECKPOINT_SHA256, progress=progress)
-    return resolve_weights()
+        fetched.append(repo_id)
+    if resolve_sam_checkpoint()[0] is None:
+        spec = SAM_SPECS[sam_variant() or DEFAULT_SAM_VARIANT]
+        url = os.environ.get(SAM_URL_ENV) or spec.url  # a mirror, with its own checksum when given
+        sha256 = os.environ.get(SAM_SHA256_ENV) or spec.sha256
+        download_url(url, zone_cache_dir() / spec.checkpoint_name, sha256, progress=progress)
+        fetched.append(spec.checkpoint_name)
+    return resolve_weights(), fetched
 
 
 def download_url(url: str, target: Path, sha256: Optional[str], progress: bool = True) -> Path:

@@ -10,48 +10,14 @@ import time
 import numpy as np
 import torch
 
-from engine.models import (
-    ModelBundle,
-    build_tiny_text_encoder,
-    build_tiny_tokenizer,
-    build_tiny_unet,
-    build_tiny_vae,
-    default_scheduler_config,
-)
+from engine.bundles import build_bundle
 from engine.sampler import FusedSampler
 
+# name: (bundle spec of engine.bundles.BUNDLE_SPECS, work size)
 CONFIGS = {
-    # the tiny engine's models at the tiny engine's work size
-    "tiny": {"unet": None, "size": 128},
-    # a mid-size SD-shaped UNet (4 levels, 2 layers per block, 768-d text) at 256 px
-    "mid": {"unet": dict(block_out_channels=(64, 128, 256, 256), layers_per_block=2, attention_head_dim=8,
-                         cross_attention_dim=768, norm_num_groups=32), "size": 256},
+    "tiny": ("tiny", 128),  # the tiny engine's models at the tiny engine's work size
+    "mid": ("mid", 256),  # a mid-size SD-shaped UNet (4 levels, 2 layers per block, 768-d text)
 }
-
-
-def build_bundle(name: str) -> ModelBundle:
-    from diffusers import UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    cfg = CONFIGS[name]
-    tok = build_tiny_tokenizer()
-    if cfg["unet"] is None:
-        unets = (build_tiny_unet(0), build_tiny_unet(1))
-        text = build_tiny_text_encoder(0, len(tok))
-    else:
-        unets = []
-        for seed in (0, 1):
-            torch.manual_seed(seed)
-            unets.append(UNet2DConditionModel(
-                in_channels=8, out_channels=4,
-                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3, **cfg["unet"]))
-        torch.manual_seed(0)
-        text = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=1536, num_hidden_layers=2,
-                                            num_attention_heads=12, vocab_size=len(tok), max_position_embeddings=77,
-                                            bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    return ModelBundle(vae=build_tiny_vae(0), text_encoder=text, tokenizer=tok, unet_ip2p=unets[0], unet_mb=unets[1],
-                       scheduler_config=default_scheduler_config(), sam=torch.nn.Identity()).eval()
 
 
 def main() -> None:
@@ -63,8 +29,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
-    bundle = build_bundle(args.config)
-    size = CONFIGS[args.config]["size"]
+    spec, size = CONFIGS[args.config]
+    bundle = build_bundle(spec, with_sam=False)
     photo = np.random.default_rng(0).integers(0, 255, (size, size, 3), dtype=np.uint8)
     samplers = {"capture": FusedSampler(bundle, capture="null_text"), "plain": FusedSampler(bundle, capture=None)}
     ctx, last = samplers["plain"].encode_prompt("make his tie blue")

@@ -53,11 +53,3 @@ def compose_layer(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
     x >>= 8
     out[t:b, l:r] = x
     return out
-
-
-def compose_layers(original: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
-    """Return `original` with `layers` composited in order (first is bottom-most)."""
-    out = np.array(original, dtype=np.uint8, copy=True)
-    for layer in layers:
-        out = compose_layer(out, layer)
-    return out

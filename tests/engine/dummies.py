@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import torch
-
-from engine.models import (
-    ModelBundle,
-    build_tiny_text_encoder,
-    build_tiny_tokenizer,
-    build_tiny_unet,
-    build_tiny_vae,
-    default_scheduler_config,
-    make_scheduler,
-)
+from engine.bundles import build_bundle
+from engine.models import ModelBundle, make_scheduler
 
 
 def get_dummy_components(seed: int = 0, same_unets: bool = False) -> ModelBundle:
-    """VAE, text encoder, tokenizer and two UNets; no SAM (the sampler does not need it)."""
-    tok = build_tiny_tokenizer()
-    return ModelBundle(
-        vae=build_tiny_vae(seed),
-        text_encoder=build_tiny_text_encoder(seed, len(tok)),
-        tokenizer=tok,
-        unet_ip2p=build_tiny_unet(seed),
-        unet_mb=build_tiny_unet(seed if same_unets else seed + 1),
-        scheduler_config=default_scheduler_config(),
-        sam=torch.nn.Identity(),
-    ).eval()
+    """The tiny spec's VAE, text encoder, tokenizer and two UNets; no SAM (the sampler does not need it)."""
+    return build_bundle("tiny", seed, with_sam=False, same_unets=same_unets)
 
 
 def diffusers_ip2p_pipeline(bundle: ModelBundle):

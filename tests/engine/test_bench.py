@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.bench import (
-    CONFIGS,
-    STAGES,
-    NaiveAttentionStore,
-    StoringAttnProcessor,
-    bench_image,
-    engine_stage_ms,
-    register_naive_store,
-    run_bench,
-)
-from engine.models import build_tiny_unet
+from engine.bench import CONFIGS, STAGES, bench_image, engine_stage_ms, run_bench
+from engine.bundles import SAM_SPECS, build_sam, build_unet
+from engine.naive import NaiveAttentionStore, StoringAttnProcessor, register_naive_store
 from engine.offload import STAGE_MODELS, ModelOffloader
 
 
@@ -33,21 +25,35 @@ def test_sd15_config_builds_the_real_architectures():
     from transformers import CLIPTextConfig, CLIPTextModel
 
     cfg = CONFIGS["sd15"]
-    assert (cfg.size, cfg.steps, cfg.points_per_side, cfg.sam) == (512, 20, 32, "vit_h")
+    spec = cfg.bundle
+    assert (cfg.size, cfg.steps, cfg.points_per_side, spec.sam.name) == (512, 20, 32, "vit_h")
     with torch.device("meta"):
-        unet = UNet2DConditionModel(**cfg.unet)
-        vae = AutoencoderKL(**cfg.vae)
-        text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, **cfg.text))
-        sam = build_sam_vit_h(checkpoint=None)
+        unet = UNet2DConditionModel(**spec.unet)
+        vae = AutoencoderKL(**spec.vae)
+        text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, **spec.text))
+        sam = build_sam(spec.sam)
+        stock = build_sam_vit_h(checkpoint=None)
     assert _count(unet) == 859_532_484  # SD 1.5's 859,520,964 + 4 extra input channels x 320 x 3 x 3
     assert _count(vae) == 83_653_863
     assert _count(text) == 123_060_480
     assert _count(sam) == 641_090_608
+    assert {k: v.shape for k, v in sam.state_dict().items()} == {k: v.shape for k, v in stock.state_dict().items()}
     assert vae.config.scaling_factor == 0.18215
 
 
+@pytest.mark.parametrize("name", ["vit_b", "vit_l"])
+def test_sam_specs_build_segment_anythings_models(name):
+    """Our SAM builder with the ViT-B/L specs gives segment-anything's own modules, tensor for tensor."""
+    from segment_anything import sam_model_registry
+
+    with torch.device("meta"):
+        ours = build_sam(SAM_SPECS[name]).state_dict()
+        stock = sam_model_registry[name](checkpoint=None).state_dict()
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in stock.items()}
+
+
 def test_storing_processor_equals_default_attention_and_keeps_every_map():
-    unet = build_tiny_unet(0)
+    unet = build_unet("tiny", 0)
     x = torch.randn(3, 8, 16, 16, generator=torch.Generator().manual_seed(0))
     ctx = torch.randn(3, 77, 32, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

@@ -8,9 +8,11 @@ import pytest
 from engine.api import EditParams
 from engine.compositing import (
     LayerCompositor,
+    checkerboard,
     composite_over,
     composite_over_reference,
-    difference_map,
+    difference_view,
+    layer_over_checkerboard,
 )
 from engine.imageio import work_size_hw
 from engine.refine import MaskRefiner
@@ -119,16 +121,45 @@ def test_full_resolution_large_non_square_image():
         comp_.to_full_resolution(canvas, alpha[:10], orig)
 
 
-def test_difference_map():
-    a = np.zeros((4, 4, 3), np.uint8)
+def _difference_view_float(original, render):
+    """The difference view as the agent first wrote it (float mean), for comparison."""
+    o = original.astype(np.int16)
+    delta = np.abs(render.astype(np.int16) - o).max(axis=2).astype(np.uint8)
+    grey = (o.mean(axis=2) // 3).astype(np.uint8)
+    out = np.stack([grey, grey, grey], axis=2)
+    changed = delta > 0
+    out[changed, 0] = np.maximum(delta[changed], 96)
+    out[changed, 1] = grey[changed] // 2
+    out[changed, 2] = grey[changed] // 2
+    return out
+
+
+def test_difference_view():
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
     b = a.copy()
-    b[0, 0] = (10, 100, 0)
-    d = difference_map(a, b, gain=4)
-    assert d.dtype == np.uint8 and d.shape == (4, 4, 3)
-    np.testing.assert_array_equal(d[0, 0], [40, 255, 0])
-    assert not d[1:].any()
+    b[:8, :8] = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    b[20, 20, 1] ^= 1  # a change of 1 still shows, at the minimum red of 96
+    d = difference_view(a, b)
+    assert d.dtype == np.uint8 and d.shape == a.shape
+    np.testing.assert_array_equal(d, _difference_view_float(a, b))
+    assert d[20, 20, 0] == 96
+    untouched = np.ones(a.shape[:2], bool)
+    untouched[:8, :8] = False
+    untouched[20, 20] = False
+    assert (d[untouched, 0] == d[untouched, 1]).all()  # grey where nothing changed
     with pytest.raises(ValueError):
-        difference_map(a, b[:2])
+        difference_view(a, b[:2])
+
+
+def test_layer_over_checkerboard_is_the_compositor_over_a_board():
+    rng = np.random.default_rng(8)
+    layer = rng.integers(0, 256, (20, 24, 4), dtype=np.uint8)
+    board = checkerboard((20, 24))
+    assert set(np.unique(board)) == {140, 200} and board[0, 0, 0] == 200 and board[0, 8, 0] == 140
+    np.testing.assert_array_equal(layer_over_checkerboard(layer), composite_over(board, layer))
+    layer[..., 3] = 0
+    np.testing.assert_array_equal(layer_over_checkerboard(layer), board)
 
 
 def test_chain_with_empty_rough_mask_leaves_the_photo_untouched():

@@ -8,7 +8,8 @@ import torch
 
 from engine.api import EditParams
 from engine.fastsam import FastMaskRefiner, lowres_masks_to_boxes, lowres_valid_hw
-from engine.refine import MaskRefiner, build_tiny_sam
+from engine.bundles import build_tiny_sam
+from engine.refine import MaskRefiner
 
 MASK_IOU_MIN = 0.98
 
@@ -153,10 +154,10 @@ def test_fast_refiner_fallbacks_match_plain():
 
 
 def _tiny_engine(fast, **kw):
-    from engine.models import build_tiny_bundle
+    from engine.bundles import build_bundle
     from engine.pipeline import ZoneEngine
 
-    return ZoneEngine("tiny", lambda: build_tiny_bundle(0), meaningful=False, default_work_size=128, fast=fast, **kw)
+    return ZoneEngine("tiny", lambda: build_bundle("tiny", 0), meaningful=False, default_work_size=128, fast=fast, **kw)
 
 
 @pytest.mark.parametrize("action,seed", [("change", 0), ("remove", 3)])

@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy import ndimage
 
+from engine.bundles import build_tiny_sam
 from engine.refine import (
     MaskRefiner,
-    build_tiny_sam,
     changed_pixel_mask,
     filter_small_regions,
     region_iou_reference,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage.compose import compose_layer, compose_layers, compose_reference
+from storage.compose import compose_layer, compose_reference
 
 
 def _loop(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
@@ -47,16 +47,6 @@ def test_alpha_extremes_and_base_untouched():
     layer[..., 3] = 255
     assert np.array_equal(compose_layer(base, layer), layer[..., :3])
     assert np.array_equal(base, keep)
-
-
-def test_layers_in_order():
-    rng = np.random.default_rng(5)
-    base = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
-    layers = [rng.integers(0, 256, (6, 7, 4), dtype=np.uint8) for _ in range(3)]
-    expected = base
-    for layer in layers:
-        expected = compose_reference(expected, layer)
-    assert np.array_equal(compose_layers(base, layers), expected)
 
 
 def test_engine_compositing_agrees():

@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = msub.add_parser("status", help="which models are present locally")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run_status)
-    d = msub.add_parser("download", help="download InstructPix2Pix, MagicBrush and SAM ViT-H (about 7 GB)")
+    d = msub.add_parser("download", help="download InstructPix2Pix, MagicBrush and SAM ($ZONE_SAM_MODEL, default ViT-H; about 7 GB)")
     d.set_defaults(func=run_download)
     p.set_defaults(func=run_status, json=False)
 
@@ -37,12 +37,14 @@ def run_download(args: argparse.Namespace) -> int:
     from engine.weights import download_all
 
     try:
-        paths = download_all(progress=True)
+        paths, fetched = download_all(progress=True)
     except OSError as exc:  # no network, disk full
         raise UserError(f"download failed: {exc}; check the network connection and free disk space") from exc
     except Exception as exc:  # noqa: BLE001 - hub errors (offline, rate limits) carry their own message
         if type(exc).__module__.startswith(("huggingface_hub", "requests", "urllib3", "httpx")):
             raise UserError(f"download failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
         raise
+    if not fetched:
+        print("all models are already present; nothing was downloaded")
     print(f"instruct-pix2pix: {paths.ip2p}\nmagicbrush: {paths.magicbrush}\nsam: {paths.sam_checkpoint}")
     return 0
