@@ -11,6 +11,8 @@ from engine import limits
 
 Action = Literal["add", "remove", "change"]
 ACTIONS: tuple[str, ...] = ("add", "remove", "change")
+WORK_SIZE_POLICIES: tuple[str, ...] = ("scale", "reference")  # see engine.worksize
+SMOOTHER_GRAYS: tuple[str, ...] = ("reference", "luma")  # see engine.smoother
 
 # Defaults from the authors' reference implementation (lsl001006/ZONE, inference.py).
 BETA_REMOVE = 0.2
@@ -37,6 +39,9 @@ class EditParams:
         closing_kernel: side of the square closing kernel at 512 px (scaled with size).
         d0: ideal low-pass radius at 512x512 (scaled with size).
         min_region_px: connected regions smaller than this (at 512 px) are dropped from masks.
+        work_size_policy: "scale" (long side to `work_size`, sides multiples of 8) or "reference"
+            (the authors': only larger photos shrink, black padding to multiples of 32).
+        smoother_gray: the FFT smoother's grey, "reference" (the authors' arithmetic) or "luma".
     """
 
     action: Action
@@ -53,6 +58,8 @@ class EditParams:
     closing_kernel: int = 21
     d0: float = 200.0
     min_region_px: int = 64
+    work_size_policy: str = "scale"
+    smoother_gray: str = "reference"
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -63,6 +70,11 @@ class EditParams:
         object.__setattr__(self, "image_scale", limits.check_scale(self.image_scale, "image_scale"))
         object.__setattr__(self, "text_scale", limits.check_scale(self.text_scale, "text_scale"))
         object.__setattr__(self, "work_size", limits.check_work_size(self.work_size, "work_size"))
+        if self.work_size_policy not in WORK_SIZE_POLICIES:
+            raise limits.LimitError(f"work_size_policy must be one of {', '.join(WORK_SIZE_POLICIES)}, "
+                                    f"not {self.work_size_policy!r}")
+        if self.smoother_gray not in SMOOTHER_GRAYS:
+            raise limits.LimitError(f"smoother_gray must be one of {', '.join(SMOOTHER_GRAYS)}, not {self.smoother_gray!r}")
 
     @property
     def effective_beta(self) -> float:

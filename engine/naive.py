@@ -202,7 +202,7 @@ class NaiveTurn:
         with sw.stage("smooth"):
             smoothed = smooth_edges_reference(canvas, image, refined, dilate_iterations=params.dilate_iterations,
                                               d0=params.d0, threshold=params.fft_threshold,
-                                              closing_kernel=params.closing_kernel)
+                                              closing_kernel=params.closing_kernel, gray=params.smoother_gray)
         with sw.stage("composite"):
             comp = LayerCompositor(edge_alpha=params.edge_alpha)
             alpha = comp.alpha_at_work_size(refined, smoothed.mask, params)

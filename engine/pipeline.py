@@ -12,13 +12,13 @@ import torch
 from engine.api import CancelFn, EditParams, EditResult, ProgressEvent, ProgressFn
 from engine.compositing import LayerCompositor
 from engine.errors import DeviceOutOfMemoryError, EditCancelled, ZoneInputError
-from engine.imageio import resize_rgb, work_size_hw
 from engine.localize import rough_mask_from_attention
 from engine.models import ModelBundle
 from engine.refine import MaskRefiner, changed_pixel_mask
 from engine.sampler import FusedSampler
 from engine.smoother import EdgeSmoother
 from engine.timing import StageTimer
+from engine.worksize import plan_work_frame
 
 MAX_INSTRUCTION_CHARS = 1000
 
@@ -163,12 +163,14 @@ class ZoneEngine:
             if cancel is not None and cancel():
                 raise EditCancelled("edit cancelled")
 
-        # 1. Work resolution: long side near params.work_size, sides multiples of 8.
+        # 1. Work resolution (`engine.worksize`): scaled to params.work_size, or the reference's
+        #    downsize-and-pad; everything until blending runs on the (padded) model input.
         full_h, full_w = image.shape[:2]
         work_size = params.work_size or self.default_work_size
-        h, w = work_size_hw(full_h, full_w, long_side=work_size, multiple=8)
+        frame = plan_work_frame(full_h, full_w, work_size, params.work_size_policy)
+        h, w = frame.padded_hw
         with timer.stage("resize"):
-            work = resize_rgb(image, (h, w)) if (h, w) != (full_h, full_w) else image  # [h, w, 3]
+            work = frame.to_work(image)  # [h, w, 3]
 
         # 2. Conditioning: text embeddings [3, 77, D] and image latents [3, 4, h/8, w/8].
         emit(ProgressEvent("encode", 0, 1, "encoding the instruction and the photo"))
@@ -238,8 +240,10 @@ class ZoneEngine:
             smoothed = smoother(canvas, work, refined.mask)
         warnings += smoothed.warnings
         with timer.stage("composite"):
+            # Padding (reference policy) is cropped off before the layer goes to full resolution.
+            canvas, rough = frame.crop(canvas), frame.crop(rough)
             compositor = LayerCompositor(edge_alpha=params.edge_alpha)
-            alpha = compositor.alpha_at_work_size(refined.mask, smoothed.mask, params)  # [h, w] float
+            alpha = compositor.alpha_at_work_size(frame.crop(refined.mask), frame.crop(smoothed.mask), params)
             layer, composite, mask = compositor.to_full_resolution(canvas, alpha, image)
         if not mask.any():
             warnings.append("no region was edited; the result equals the original")
@@ -264,6 +268,7 @@ class ZoneEngine:
                 "meaningful": self.meaningful,
                 "model_ids": dict(bundle.model_ids),
                 "work_hw": [h, w],
+                "content_hw": list(frame.resized_hw),
                 "capture": self.capture,
                 "fast": fast,
                 "segment_index": refined.index,

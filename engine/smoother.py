@@ -1,9 +1,16 @@
 """FFT edge smoother (ZONE sec. 4.4, eq. 7-8): the final mask M*_f from I_sty, I_G and M_f.
 
     M_d   = dilate(M_f)                       3x3 square, `dilate_iterations` times
-    I_L,d = gray(I_sty ⊙ M_d),  I_G,d = gray(I_G ⊙ M_d)      ITU-R 601 luma, 0 outside M_d
+    I_L,d = gray(I_sty ⊙ M_d),  I_G,d = gray(I_G ⊙ M_d)      0 outside M_d (see "Grey" below)
     M_dm  = | f^-1( H(f(I_L,d)) - H(f(I_G,d)) ) |            H: ideal low-pass disc, radius D0
     M*_f  = fill( close( clip(M_dm, 0, 255) > threshold ) )
+
+Grey (`gray`): "reference" (the default) computes what the authors' code computes. It reads the
+photos as BGR arrays and then applies OpenCV's RGB2GRAY, so the weights land on swapped channels
+and the result is rounded to uint8 with OpenCV's fixed-point arithmetic:
+gray = (4899 B + 9617 G + 1868 R + 8192) >> 14, i.e. 0.299 B + 0.587 G + 0.114 R rounded (one
+off from `np.rint` for 0.2% of colours). "luma" is ITU-R 601 luma on the right channels,
+0.299 R + 0.587 G + 0.114 B, unrounded (what Zone used before).
 
 Choices where the authors' code is silent or buggy (documented so results are reproducible):
 
@@ -35,8 +42,12 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from engine.api import SMOOTHER_GRAYS as GRAY_MODES
+
 REFERENCE_SIDE = 512
 LUMA_601 = (0.299, 0.587, 0.114)
+# OpenCV's RGB2GRAY for uint8: coefficients of its first, second, third channel in 1/2^14.
+CV_GRAY_COEFFS, CV_GRAY_SHIFT = (4899, 9617, 1868), 14
 
 
 # ----------------------------------------------------------------------------------------------
@@ -57,8 +68,25 @@ def scale_kernel(k: int, h: int, w: int) -> int:
     return max(1, side)
 
 
-def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma, 0.299 R + 0.587 G + 0.114 B (as OpenCV's RGB2GRAY, unrounded): float64 [h, w]."""
+def gray_reference_u8(rgb: np.ndarray) -> np.ndarray:
+    """The authors' grey of an RGB uint8 image: OpenCV's RGB2GRAY applied to the BGR array.
+
+    (4899 * B + 9617 * G + 1868 * R + 8192) >> 14, i.e. 0.299 B + 0.587 G + 0.114 R rounded:
+    uint8 [h, w].
+    """
+    a = np.asarray(rgb).astype(np.int32)
+    bgr = a[..., ::-1]  # the reference's cv2.cvtColor(np.array(pil), cv2.COLOR_BGR2RGB)
+    acc = sum(bgr[..., c] * CV_GRAY_COEFFS[c] for c in range(3)) + (1 << (CV_GRAY_SHIFT - 1))
+    return (acc >> CV_GRAY_SHIFT).astype(np.uint8)
+
+
+def rgb_to_gray(rgb: np.ndarray, mode: str = "reference") -> np.ndarray:
+    """Grey of an RGB image as float64 [h, w]: `gray_reference_u8` ("reference") or
+    0.299 R + 0.587 G + 0.114 B unrounded ("luma")."""
+    if mode == "reference":
+        return gray_reference_u8(rgb).astype(np.float64)
+    if mode != "luma":
+        raise ValueError(f"gray must be one of {', '.join(GRAY_MODES)}, not {mode!r}")
     a = np.asarray(rgb, dtype=np.float64)
     return a[..., 0] * LUMA_601[0] + a[..., 1] * LUMA_601[1] + a[..., 2] * LUMA_601[2]
 
@@ -120,7 +148,8 @@ class SmoothResult:
 
 def smooth_edges_reference(styled: np.ndarray, original: np.ndarray, refined: np.ndarray, *,
                            dilate_iterations: int = 4, d0: float = 200.0, threshold: float = 30.0,
-                           closing_kernel: int = 21, scale_with_size: bool = True) -> SmoothResult:
+                           closing_kernel: int = 21, scale_with_size: bool = True,
+                           gray: str = "reference") -> SmoothResult:
     """Eq. 7-8 in plain numpy, one step at a time (the test oracle for `EdgeSmoother`).
 
     Args:
@@ -130,6 +159,7 @@ def smooth_edges_reference(styled: np.ndarray, original: np.ndarray, refined: np
         dilate_iterations: 3x3 dilations giving M_d.
         d0, closing_kernel: at 512 px; scaled to the image when `scale_with_size`.
         threshold: binarization threshold on the 0-255 scale.
+        gray: "reference" or "luma" (see the module doc).
 
     Returns:
         SmoothResult without fallbacks (`warnings` empty).
@@ -142,8 +172,8 @@ def smooth_edges_reference(styled: np.ndarray, original: np.ndarray, refined: np
     m_d = dilate_mask(refined, dilate_iterations)  # [h, w]
     sty_d = np.where(m_d[..., None], np.asarray(styled), 0)  # [h, w, 3]
     org_d = np.where(m_d[..., None], np.asarray(original), 0)  # [h, w, 3]
-    g_l = rgb_to_gray(sty_d)  # [h, w]
-    g_g = rgb_to_gray(org_d)  # [h, w]
+    g_l = rgb_to_gray(sty_d, gray)  # [h, w]
+    g_g = rgb_to_gray(org_d, gray)  # [h, w]
     # 2. f: FFT, shifted so that the zero frequency sits at (h // 2, w // 2).
     f_l = np.fft.fftshift(np.fft.fft2(g_l))  # [h, w] complex
     f_g = np.fft.fftshift(np.fft.fft2(g_g))
@@ -189,13 +219,18 @@ class EdgeSmoother:
         max_fraction: if M*_f covers more than this fraction of the image, M_f is kept instead.
         device: where to compute ("cpu", "cuda", a torch.device); None: CPU.
         dtype: float64 (default; matches the numpy reference bit for bit in practice) or float32.
+        gray: "reference" (the authors' grey, default) or "luma" (see the module doc).
     """
 
     def __init__(self, d0: float = 200.0, threshold: float = 30.0, closing_kernel: int = 21,
                  dilate_iterations: int = 4, scale_with_size: bool = True,
-                 max_fraction: float = 0.95, device=None, dtype: torch.dtype = torch.float64) -> None:
+                 max_fraction: float = 0.95, device=None, dtype: torch.dtype = torch.float64,
+                 gray: str = "reference") -> None:
         if dtype not in (torch.float32, torch.float64):
             raise ValueError("dtype must be torch.float32 or torch.float64")
+        if gray not in GRAY_MODES:
+            raise ValueError(f"gray must be one of {', '.join(GRAY_MODES)}, not {gray!r}")
+        self.gray = gray
         self.d0 = float(d0)
         self.threshold = float(threshold)
         self.closing_kernel = int(closing_kernel)
@@ -208,9 +243,11 @@ class EdgeSmoother:
 
     @classmethod
     def from_params(cls, params, device=None, dtype: torch.dtype = torch.float64) -> "EdgeSmoother":
-        """Build from an `engine.api.EditParams` (d0, fft_threshold, closing_kernel, dilate_iterations)."""
+        """Build from an `engine.api.EditParams` (d0, fft_threshold, closing_kernel, dilate_iterations,
+        smoother_gray)."""
         return cls(d0=params.d0, threshold=params.fft_threshold, closing_kernel=params.closing_kernel,
-                   dilate_iterations=params.dilate_iterations, device=device, dtype=dtype)
+                   dilate_iterations=params.dilate_iterations, device=device, dtype=dtype,
+                   gray=params.smoother_gray)
 
     def sizes_for(self, h: int, w: int) -> tuple[float, int]:
         """(D0, closing kernel side) used for an h x w image."""
@@ -241,12 +278,16 @@ class EdgeSmoother:
         """M_dm of eq. 7 before g, clipped to [0, 255]: float [h, w] on the device."""
         h, w = dilated.shape
         d0, _ = self.sizes_for(h, w)
-        luma = torch.tensor(LUMA_601, device=self.device, dtype=self.dtype)  # [3]
         np_dtype = np.float64 if self.dtype == torch.float64 else np.float32
-        sty = torch.from_numpy(np.array(styled, dtype=np_dtype, order="C")).to(self.device)  # [h, w, 3]
-        org = torch.from_numpy(np.array(original, dtype=np_dtype, order="C")).to(self.device)
-        # 1. gray(I_L,d) - gray(I_G,d) = gray(I_sty - I_G) ⊙ M_d (gray and masking are linear).
-        diff = ((sty - org) @ luma) * dilated  # [h, w]
+        # 1. gray(I_L,d) - gray(I_G,d) = (gray(I_sty) - gray(I_G)) ⊙ M_d (gray(0) = 0, masking is per pixel).
+        if self.gray == "reference":  # rounded per image, so the difference is taken after the grey
+            g = gray_reference_u8(styled).astype(np.int16) - gray_reference_u8(original).astype(np.int16)
+            diff = torch.from_numpy(g.astype(np_dtype)).to(self.device) * dilated  # [h, w]
+        else:  # linear: one grey of the difference
+            luma = torch.tensor(LUMA_601, device=self.device, dtype=self.dtype)  # [3]
+            sty = torch.from_numpy(np.array(styled, dtype=np_dtype, order="C")).to(self.device)  # [h, w, 3]
+            org = torch.from_numpy(np.array(original, dtype=np_dtype, order="C")).to(self.device)
+            diff = ((sty - org) @ luma) * dilated  # [h, w]
         # 2. H(f(a)) - H(f(b)) = H(f(a - b)); H applied in unshifted layout.
         spec = torch.fft.fft2(diff) * self._shifted_disc(h, w, d0)  # [h, w] complex
         return torch.fft.ifft2(spec).abs().clamp_(0.0, 255.0)  # [h, w]

@@ -19,6 +19,7 @@ from engine.smoother import (
     dilate_mask,
     erode_mask,
     fill_holes,
+    gray_reference_u8,
     lowpass_disc,
     rgb_to_gray,
     scale_d0,
@@ -92,7 +93,62 @@ def test_lowpass_disc_and_gray():
     assert abs(d.sum() - math.pi * 100) < 0.1 * math.pi * 100
     np.testing.assert_array_equal(lowpass_disc(8, 8, 100), np.ones((8, 8), bool))
     px = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]]], np.uint8)
-    np.testing.assert_allclose(rgb_to_gray(px)[0], [76.245, 149.685, 29.07, 0.299 * 10 + 0.587 * 20 + 0.114 * 30])
+    np.testing.assert_allclose(rgb_to_gray(px, "luma")[0], [76.245, 149.685, 29.07, 0.299 * 10 + 0.587 * 20 + 0.114 * 30])
+    # The default is the reference's: weights on swapped channels, rounded.
+    np.testing.assert_array_equal(rgb_to_gray(px)[0], [29, 150, 76, round(0.299 * 30 + 0.587 * 20 + 0.114 * 10)])
+    with pytest.raises(ValueError, match="gray"):
+        rgb_to_gray(px, "bt709")
+
+
+def _reference_gray(rgb: np.ndarray) -> np.ndarray:
+    """The authors' grey, step by step: `cv2.cvtColor(np.array(pil), cv2.COLOR_BGR2RGB)` swaps the
+    channels, then `cv2.COLOR_RGB2GRAY` treats channel 0 as R, in OpenCV's 14-bit fixed point
+    (each coefficient rounded to 1/16384, half added before the shift)."""
+    swapped = np.stack([rgb[..., 2], rgb[..., 1], rgb[..., 0]], axis=-1).astype(np.int64)
+    r2y, g2y, b2y = (int(round(c * (1 << 14))) for c in (0.299, 0.587, 0.114))
+    return ((swapped[..., 0] * r2y + swapped[..., 1] * g2y + swapped[..., 2] * b2y + (1 << 13)) >> 14).astype(np.uint8)
+
+
+def test_reference_gray_on_every_colour():
+    v = np.arange(256, dtype=np.uint8)
+    r, g, b = np.meshgrid(v, v, v, indexing="ij")
+    rgb = np.stack([r, g, b], axis=-1).reshape(4096, 4096, 3)  # all 2^24 colours
+    got = gray_reference_u8(rgb)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, _reference_gray(rgb))
+    exact = 0.299 * rgb[..., 2] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 0]  # B, G, R weights swapped
+    assert np.abs(got - exact).max() < 0.51  # rounded, within the fixed point's coefficient error
+    assert (got == np.rint(exact)).mean() > 0.99  # np.rint differs for 0.2% of colours, by one
+
+
+def test_reference_gray_with_opencv_when_installed():
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(gray_reference_u8(rgb), cv2.cvtColor(bgr, cv2.COLOR_RGB2GRAY))
+
+
+def test_default_difference_image_is_the_references_arithmetic():
+    """The default smoother's M_dm equals the authors' subtract_fft_images up to its uint8 cast,
+    re-implemented plainly: BGR arrays masked by M_d, grey, two shifted FFTs, disc, difference."""
+    rng = np.random.default_rng(11)
+    h, w = 96, 128
+    orig = _texture(rng, h, w)
+    sty = orig.copy()
+    region = _blobs(rng, h, w, 2)
+    sty[region] = rng.integers(0, 255, 3)
+    refined = np.roll(region, (1, 2), axis=(0, 1))
+    got = EdgeSmoother(d0=50.0, scale_with_size=False, closing_kernel=9).smooth_raw(sty, orig, refined)
+    m_d = dilate_mask(refined, 4)
+    grays = [_reference_gray(np.where(m_d[..., None], im, 0)).astype(np.float64) for im in (sty, orig)]
+    disc = lowpass_disc(h, w, 50.0)
+    f1, f2 = (np.fft.fftshift(np.fft.fft2(g)) * disc for g in grays)
+    plain = np.abs(np.fft.ifft2(np.fft.ifftshift(f1 - f2)))
+    assert 30 < plain.max() < 255  # below the clip, over the threshold: the whole range is compared
+    np.testing.assert_allclose(got.difference, plain, atol=1e-9)
+    luma = EdgeSmoother(d0=50.0, scale_with_size=False, closing_kernel=9, gray="luma").smooth_raw(sty, orig, refined)
+    assert np.abs(luma.difference - plain).max() > 0.5  # the two behaviours do differ here
 
 
 def test_d0_and_kernel_scaling():
@@ -124,8 +180,9 @@ def test_d0_scaling_keeps_the_same_detail_at_twice_the_size():
 # --- torch vs numpy ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("gray", ["reference", "luma"])
 @pytest.mark.parametrize("h, w, scale", [(96, 96, True), (80, 120, True), (77, 53, False), (128, 64, True)])
-def test_torch_smoother_matches_numpy_reference(h, w, scale):
+def test_torch_smoother_matches_numpy_reference(h, w, scale, gray):
     rng = np.random.default_rng(h * w)
     orig = _texture(rng, h, w)
     sty = orig.copy()
@@ -133,7 +190,9 @@ def test_torch_smoother_matches_numpy_reference(h, w, scale):
     sty[region] = rng.integers(0, 40, 3)
     sty = np.clip(sty.astype(int) + rng.integers(-50, 50, sty.shape), 0, 255).astype(np.uint8)
     refined = np.roll(region, (2, -3), axis=(0, 1)) | _blobs(rng, h, w, 1)
-    kwargs = dict(d0=120.0, threshold=30.0, closing_kernel=9, dilate_iterations=4, scale_with_size=scale)
+    # (threshold 30.5: with a disc that passes every frequency, the reference grey makes M_dm
+    # integer-valued, and a tie at exactly 30 would be decided by FFT rounding noise)
+    kwargs = dict(d0=120.0, threshold=30.5, closing_kernel=9, dilate_iterations=4, scale_with_size=scale, gray=gray)
     ref = smooth_edges_reference(sty, orig, refined, **kwargs)
     got = EdgeSmoother(**kwargs).smooth_raw(sty, orig, refined)
     np.testing.assert_array_equal(got.dilated, ref.dilated)

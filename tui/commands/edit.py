@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"{limits.TEXT_SCALE_HELP} (default 7.5)")
     p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
                    help=f"{limits.WORK_SIZE_HELP} (default: 512, tiny engine 128)")
+    p.add_argument("--work-size-policy", choices=("scale", "reference"), default="scale",
+                   help="scale: long side to --work-size (default); reference: the authors' (shrink only larger photos, pad to multiples of 32)")
+    p.add_argument("--smoother-gray", choices=("reference", "luma"), default="reference",
+                   help="the edge smoother's grey: the authors' (default) or ITU-R 601 luma")
     p.add_argument("--max-pixels", type=arg_type(limits.check_max_pixels, "--max-pixels"), default=None,
                    help=f"{limits.MAX_PIXELS_HELP} (default: $ZONE_MAX_PIXELS or 64 MP)")
     p.add_argument("--force", action="store_true",
@@ -139,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         image_scale=args.image_scale,
         text_scale=args.text_scale,
         work_size=args.work_size,
+        work_size_policy=args.work_size_policy,
+        smoother_gray=args.smoother_gray,
     )
     progress = _StderrProgress(enabled=sys.stderr.isatty() or not args.json)
     try:
