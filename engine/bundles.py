@@ -20,57 +20,62 @@ TINY_VOCAB_SIZE = 2 + 2 * 256
 
 
 @dataclass(frozen=True)
+class SamCheckpoint:
+    """A released segment-anything checkpoint: file name, download URL and SHA-256."""
+
+    name: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class SamSpec:
-    """Sizes of one Segment Anything model (segment-anything's `_build_sam` arguments).
+    """Sizes of one Segment Anything model, as segment-anything's `_build_sam` takes them.
 
     Attributes:
         name: registry key ("vit_b", "vit_l", "vit_h", "tiny").
-        img_size: encoder input side (1024 for the released models).
-        embed_dim, depth, num_heads, global_attn_indexes, mlp_ratio, use_rel_pos, window_size:
-            the ViT image encoder.
-        prompt_dim: prompt/mask embedding width (the encoder's `out_chans`).
-        mask_in_chans: the prompt encoder's mask-downscaling width.
-        decoder_depth, decoder_mlp_dim, decoder_heads: the two-way transformer of the mask decoder.
-        iou_head_depth, iou_head_hidden_dim: the decoder's IoU head.
-        checkpoint_name, url, sha256: the released checkpoint (None for random-only specs).
+        encoder: `ImageEncoderViT` keyword arguments (img_size, embed_dim, depth, num_heads,
+            global_attn_indexes, mlp_ratio, use_rel_pos, window_size).
+        prompt_dim: prompt/mask embedding width (the encoder's `out_chans`, the decoder's width).
+        transformer: the mask decoder's `TwoWayTransformer` (depth, mlp_dim, num_heads).
+        heads: (IoU head depth, IoU head width, the prompt encoder's mask_in_chans).
+        checkpoint: the released checkpoint (None for random-only specs).
     """
 
     name: str
-    embed_dim: int
-    depth: int
-    num_heads: int
-    global_attn_indexes: tuple[int, ...]
-    img_size: int = 1024
-    mlp_ratio: float = 4.0
-    use_rel_pos: bool = True
-    window_size: int = 14
-    prompt_dim: int = 256
-    mask_in_chans: int = 16
-    decoder_depth: int = 2
-    decoder_mlp_dim: int = 2048
-    decoder_heads: int = 8
-    iou_head_depth: int = 3
-    iou_head_hidden_dim: int = 256
-    checkpoint_name: Optional[str] = None
-    url: Optional[str] = None
-    sha256: Optional[str] = None
+    encoder: dict
+    prompt_dim: int
+    transformer: dict
+    heads: tuple[int, int, int]
+    checkpoint: Optional[SamCheckpoint] = None
+
+    @property
+    def img_size(self) -> int:
+        return int(self.encoder["img_size"])
+
+    def at_size(self, img_size: int) -> "SamSpec":
+        """The same model for another input side."""
+        return dataclasses.replace(self, encoder={**self.encoder, "img_size": int(img_size)})
 
 
-_SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
+def _released(name: str, width: int, depth: int, heads: int, global_attn: tuple[int, ...], file: str, sha256: str) -> SamSpec:
+    vit = dict(img_size=1024, embed_dim=width, depth=depth, num_heads=heads, global_attn_indexes=global_attn,
+               mlp_ratio=4.0, use_rel_pos=True, window_size=14)
+    ckpt = SamCheckpoint(file, "https://dl.fbaipublicfiles.com/segment_anything/" + file, sha256)
+    return SamSpec(name, vit, 256, dict(depth=2, mlp_dim=2048, num_heads=8), (3, 256, 16), ckpt)
+
+
 SAM_SPECS: dict[str, SamSpec] = {
-    "vit_b": SamSpec("vit_b", 768, 12, 12, (2, 5, 8, 11), checkpoint_name="sam_vit_b_01ec64.pth",
-                     url=_SAM_URL + "sam_vit_b_01ec64.pth",
-                     sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912"),
-    "vit_l": SamSpec("vit_l", 1024, 24, 16, (5, 11, 17, 23), checkpoint_name="sam_vit_l_0b3195.pth",
-                     url=_SAM_URL + "sam_vit_l_0b3195.pth",
-                     sha256="3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622"),
-    "vit_h": SamSpec("vit_h", 1280, 32, 16, (7, 15, 23, 31), checkpoint_name="sam_vit_h_4b8939.pth",
-                     url=_SAM_URL + "sam_vit_h_4b8939.pth",
-                     sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e"),
+    "vit_b": _released("vit_b", 768, 12, 12, (2, 5, 8, 11), "sam_vit_b_01ec64.pth",
+                       "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912"),
+    "vit_l": _released("vit_l", 1024, 24, 16, (5, 11, 17, 23), "sam_vit_l_0b3195.pth",
+                       "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622"),
+    "vit_h": _released("vit_h", 1280, 32, 16, (7, 15, 23, 31), "sam_vit_h_4b8939.pth",
+                       "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e"),
     # ViT depth 1, width 32: for tests and the tiny engine (random weights only).
-    "tiny": SamSpec("tiny", 32, 1, 2, (0,), img_size=128, mlp_ratio=2.0, use_rel_pos=False, window_size=0,
-                    prompt_dim=32, mask_in_chans=4, decoder_depth=1, decoder_mlp_dim=64, decoder_heads=2,
-                    iou_head_depth=1, iou_head_hidden_dim=16),
+    "tiny": SamSpec("tiny", dict(img_size=128, embed_dim=32, depth=1, num_heads=2, global_attn_indexes=(0,),
+                                 mlp_ratio=2.0, use_rel_pos=False, window_size=0),
+                    32, dict(depth=1, mlp_dim=64, num_heads=2), (1, 16, 4)),
 }
 SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
 SAM_PIXEL_STD = (58.395, 57.12, 57.375)
@@ -141,7 +146,7 @@ BUNDLE_SPECS: dict[str, BundleSpec] = {
         vae={**SD15_VAE, "block_out_channels": (32, 32, 64, 64), "layers_per_block": 1, "sample_size": 128},
         text={**SD15_TEXT, "vocab_size": TINY_VOCAB_SIZE, "hidden_size": 64, "intermediate_size": 128,
               "num_hidden_layers": 2, "num_attention_heads": 4},
-        sam=dataclasses.replace(SAM_SPECS["tiny"], img_size=256), points_per_side=16,
+        sam=SAM_SPECS["tiny"].at_size(256), points_per_side=16,
         model_ids=_random_ids("small", "tiny-256"),
     ),
     # The real architectures: two SD 1.5 UNets, SD's VAE, CLIP ViT-L/14's text tower, SAM ViT-H.
@@ -179,22 +184,17 @@ def build_sam(spec: SamSpec | str, state_dict: Optional[dict] = None, seed: int 
     if s.img_size % 16:
         raise ValueError("img_size must be a multiple of 16")
     grid = s.img_size // 16
+    iou_depth, iou_width, mask_in_chans = s.heads
     torch.manual_seed(seed)
     sam = Sam(
-        image_encoder=ImageEncoderViT(
-            img_size=s.img_size, patch_size=16, embed_dim=s.embed_dim, depth=s.depth, num_heads=s.num_heads,
-            mlp_ratio=s.mlp_ratio, out_chans=s.prompt_dim, qkv_bias=True,
-            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6), use_rel_pos=s.use_rel_pos,
-            window_size=s.window_size, global_attn_indexes=s.global_attn_indexes),
+        image_encoder=ImageEncoderViT(patch_size=16, out_chans=s.prompt_dim, qkv_bias=True,
+                                      norm_layer=partial(torch.nn.LayerNorm, eps=1e-6), **s.encoder),
         prompt_encoder=PromptEncoder(
             embed_dim=s.prompt_dim, image_embedding_size=(grid, grid), input_image_size=(s.img_size, s.img_size),
-            mask_in_chans=s.mask_in_chans),
+            mask_in_chans=mask_in_chans),
         mask_decoder=MaskDecoder(
-            num_multimask_outputs=3,
-            transformer=TwoWayTransformer(depth=s.decoder_depth, embedding_dim=s.prompt_dim,
-                                          mlp_dim=s.decoder_mlp_dim, num_heads=s.decoder_heads),
-            transformer_dim=s.prompt_dim, iou_head_depth=s.iou_head_depth,
-            iou_head_hidden_dim=s.iou_head_hidden_dim),
+            num_multimask_outputs=3, transformer=TwoWayTransformer(embedding_dim=s.prompt_dim, **s.transformer),
+            transformer_dim=s.prompt_dim, iou_head_depth=iou_depth, iou_head_hidden_dim=iou_width),
         pixel_mean=list(SAM_PIXEL_MEAN),
         pixel_std=list(SAM_PIXEL_STD),
     )
@@ -215,9 +215,8 @@ def sam_spec_from_state_dict(state_dict: dict) -> Optional[SamSpec]:
     depth = len({k.split(".")[2] for k in state_dict if k.startswith("image_encoder.blocks.")})
     pos = state_dict.get("image_encoder.pos_embed")
     for spec in SAM_SPECS.values():
-        if spec.embed_dim == width and spec.depth == depth:
-            img_size = int(pos.shape[1]) * 16 if pos is not None else spec.img_size
-            return dataclasses.replace(spec, img_size=img_size)
+        if (spec.encoder["embed_dim"], spec.encoder["depth"]) == (width, depth):
+            return spec.at_size(int(pos.shape[1]) * 16) if pos is not None else spec
     return None
 
 
@@ -231,7 +230,7 @@ def load_sam_checkpoint(path: str) -> dict:
 
 def build_tiny_sam(seed: int = 0, img_size: int = 128):
     """The tiny random-weight SAM (ViT depth 1, width 32) at `img_size`, eval mode."""
-    return build_sam(dataclasses.replace(SAM_SPECS["tiny"], img_size=img_size), seed=seed)
+    return build_sam(SAM_SPECS["tiny"].at_size(img_size), seed=seed)
 
 
 def _byte_level_alphabet() -> list[str]:

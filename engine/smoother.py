@@ -231,12 +231,9 @@ class EdgeSmoother:
         if gray not in GRAY_MODES:
             raise ValueError(f"gray must be one of {', '.join(GRAY_MODES)}, not {gray!r}")
         self.gray = gray
-        self.d0 = float(d0)
-        self.threshold = float(threshold)
-        self.closing_kernel = int(closing_kernel)
-        self.dilate_iterations = int(dilate_iterations)
-        self.scale_with_size = bool(scale_with_size)
-        self.max_fraction = float(max_fraction)
+        self.d0, self.threshold = float(d0), float(threshold)
+        self.closing_kernel, self.dilate_iterations = int(closing_kernel), int(dilate_iterations)
+        self.scale_with_size, self.max_fraction = bool(scale_with_size), float(max_fraction)
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.dtype = dtype
         self._disc_cache: dict[tuple[int, int, float], torch.Tensor] = {}

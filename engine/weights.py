@@ -115,7 +115,7 @@ def resolve_sam_checkpoint() -> tuple[Optional[Path], list[str]]:
         candidates.append(Path(os.environ["ZONE_SAM_CHECKPOINT"]).expanduser())
     torch_home = os.environ.get("TORCH_HOME") or str(Path.home() / ".cache" / "torch")
     folders = ([models_dir()] if models_dir() is not None else []) + [zone_cache_dir(), Path(torch_home) / "hub" / "checkpoints"]
-    candidates += [folder / spec.checkpoint_name for folder in folders for spec in sam_specs_wanted()]
+    candidates += [folder / spec.checkpoint.name for folder in folders for spec in sam_specs_wanted()]
     for c in candidates:
         if c.is_file() and c.stat().st_size > 0:
             return c, [str(p) for p in candidates]
@@ -133,7 +133,7 @@ def resolve_weights() -> WeightPaths:
     if mb is None:
         missing.append(f"{MAGICBRUSH_ID} (looked in {', '.join(looked_mb)})")
     if sam is None:
-        names = " or ".join(spec.checkpoint_name for spec in sam_specs_wanted())
+        names = " or ".join(spec.checkpoint.name for spec in sam_specs_wanted())
         missing.append(f"SAM {names} (looked in {', '.join(looked_sam)})")
     if missing:
         raise WeightsMissingError(f"model weights missing: {'; '.join(missing)}; {DOWNLOAD_HINT}")
@@ -183,10 +183,10 @@ def download_all(progress: bool = True) -> tuple[WeightPaths, list[str]]:
         fetched.append(repo_id)
     if resolve_sam_checkpoint()[0] is None:
         spec = SAM_SPECS[sam_variant() or DEFAULT_SAM_VARIANT]
-        url = os.environ.get(SAM_URL_ENV) or spec.url  # a mirror, with its own checksum when given
-        sha256 = os.environ.get(SAM_SHA256_ENV) or spec.sha256
-        download_url(url, zone_cache_dir() / spec.checkpoint_name, sha256, progress=progress)
-        fetched.append(spec.checkpoint_name)
+        url = os.environ.get(SAM_URL_ENV) or spec.checkpoint.url  # a mirror, with its own checksum when given
+        sha256 = os.environ.get(SAM_SHA256_ENV) or spec.checkpoint.sha256
+        download_url(url, zone_cache_dir() / spec.checkpoint.name, sha256, progress=progress)
+        fetched.append(spec.checkpoint.name)
     return resolve_weights(), fetched
 
 
