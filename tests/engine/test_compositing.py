@@ -121,16 +121,15 @@ def test_full_resolution_large_non_square_image():
         comp_.to_full_resolution(canvas, alpha[:10], orig)
 
 
-def _difference_view_float(original, render):
-    """The difference view as the agent first wrote it (float mean), for comparison."""
-    o = original.astype(np.int16)
-    delta = np.abs(render.astype(np.int16) - o).max(axis=2).astype(np.uint8)
-    grey = (o.mean(axis=2) // 3).astype(np.uint8)
-    out = np.stack([grey, grey, grey], axis=2)
-    changed = delta > 0
-    out[changed, 0] = np.maximum(delta[changed], 96)
-    out[changed, 1] = grey[changed] // 2
-    out[changed, 2] = grey[changed] // 2
+def _difference_view_pixelwise(original, render):
+    """The difference view one pixel at a time, in floats (the grey is the mean divided by 3, floored)."""
+    out = np.zeros_like(original)
+    for y in range(original.shape[0]):
+        for x in range(original.shape[1]):
+            o, r = original[y, x].astype(float), render[y, x].astype(float)
+            grey = np.floor(o.mean() / 3)
+            d = np.abs(r - o).max()
+            out[y, x] = (max(d, 96), grey // 2, grey // 2) if d > 0 else (grey, grey, grey)
     return out
 
 
@@ -142,7 +141,7 @@ def test_difference_view():
     b[20, 20, 1] ^= 1  # a change of 1 still shows, at the minimum red of 96
     d = difference_view(a, b)
     assert d.dtype == np.uint8 and d.shape == a.shape
-    np.testing.assert_array_equal(d, _difference_view_float(a, b))
+    np.testing.assert_array_equal(d, _difference_view_pixelwise(a, b))
     assert d[20, 20, 0] == 96
     untouched = np.ones(a.shape[:2], bool)
     untouched[:8, :8] = False

@@ -94,3 +94,20 @@ def test_tiny_engine_with_the_reference_policy_keeps_the_photo_size():
     assert r.composite.shape == photo.shape and r.mask.shape == photo.shape[:2]
     outside = ~r.mask
     np.testing.assert_array_equal(r.composite[outside], photo[outside])
+
+
+def test_zone_edit_switches_reach_the_engine(tmp_path, capsys):
+    import json
+
+    from tui.cli import main
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(_photo(90, 150, seed=4)).save(photo)
+    out = tmp_path / "o.png"
+    argv = ["edit", str(photo), "make it blue", "--action", "change", "--engine", "tiny", "--device", "cpu",
+            "--steps", "2", "--work-size-policy", "reference", "--smoother-gray", "luma", "--json", "--out", str(out)]
+    assert main(argv) == 0
+    params = json.loads(capsys.readouterr().out)["params"]
+    assert (params["work_size_policy"], params["smoother_gray"]) == ("reference", "luma")
+    assert params["work_hw"] == [96, 128] and params["content_hw"] == [76, 128]
+    assert np.asarray(Image.open(out)).shape == (90, 150, 3)

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
                    help=f"{limits.WORK_SIZE_HELP} (default: 512, tiny engine 128)")
     p.add_argument("--work-size-policy", choices=("scale", "reference"), default="scale",
-                   help="scale: long side to --work-size (default); reference: the authors' (shrink only larger photos, pad to multiples of 32)")
+                   help="scale: long side to --work-size (default); reference: the authors' (shrink only photos larger than --work-size, pad with black to multiples of 32)")
     p.add_argument("--smoother-gray", choices=("reference", "luma"), default="reference",
                    help="the edge smoother's grey: the authors' (default) or ITU-R 601 luma")
     p.add_argument("--max-pixels", type=arg_type(limits.check_max_pixels, "--max-pixels"), default=None,
