@@ -27,6 +27,9 @@ DEFAULT_SAM_VARIANT = "vit_h"
 # Components each repository must provide (diffusers layout).
 IP2P_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 MAGICBRUSH_COMPONENTS = ("unet",)
+# (repo id, its path variable, its folder in $ZONE_MODELS_DIR, the components used): IP2P, MagicBrush.
+REPOS = ((IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS),
+         (MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS))
 DOWNLOAD_HINT = "run `zone models download` on a machine with network access (about 7 GB), or set ZONE_MODELS_DIR"
 
 
@@ -124,8 +127,7 @@ def resolve_sam_checkpoint() -> tuple[Optional[Path], list[str]]:
 
 def resolve_weights() -> WeightPaths:
     """All three models, or one `WeightsMissingError` naming what is missing, where we looked and how to get it."""
-    ip2p, looked_ip2p = resolve_repo(IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS)
-    mb, looked_mb = resolve_repo(MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS)
+    (ip2p, looked_ip2p), (mb, looked_mb) = (resolve_repo(*repo) for repo in REPOS)
     sam, looked_sam = resolve_sam_checkpoint()
     missing = []
     if ip2p is None:
@@ -142,8 +144,7 @@ def resolve_weights() -> WeightPaths:
 
 def weights_status() -> dict[str, Optional[str]]:
     """Which models are present locally (for `zone models status`)."""
-    ip2p, _ = resolve_repo(IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS)
-    mb, _ = resolve_repo(MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS)
+    (ip2p, _), (mb, _) = (resolve_repo(*repo) for repo in REPOS)
     sam, _ = resolve_sam_checkpoint()
     return {IP2P_ID: str(ip2p) if ip2p else None, MAGICBRUSH_ID: str(mb) if mb else None, "sam": str(sam) if sam else None}
 
@@ -173,9 +174,7 @@ def download_all(progress: bool = True) -> tuple[WeightPaths, list[str]]:
 
     api = HfApi()
     fetched: list[str] = []
-    repos = ((IP2P_ID, "ZONE_IP2P_PATH", "instruct-pix2pix", IP2P_COMPONENTS),
-             (MAGICBRUSH_ID, "ZONE_MAGICBRUSH_PATH", "magicbrush-jul7", MAGICBRUSH_COMPONENTS))
-    for repo_id, env_var, folder, comps in repos:
+    for repo_id, env_var, folder, comps in REPOS:
         if resolve_repo(repo_id, env_var, folder, comps)[0] is not None:
             continue
         for filename in _pick_weight_files(api.list_repo_files(repo_id), comps):
