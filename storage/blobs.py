@@ -11,7 +11,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import CorruptBlobError
-from storage.models import Blob, RenderCacheRow, SessionRow, VersionRow, utc_now
+from storage.models import Blob, EditSourceRow, RenderCacheRow, SessionRow, VersionRow, utc_now
 
 PNG_LEVEL = 3  # zlib level: lossless either way; 3 is ~3x faster than 6 and barely larger
 
@@ -70,7 +70,7 @@ def put_blob(db: Session, data: bytes, kind: str) -> str:
     Args:
         db: an ORM session inside a write transaction.
         data: the bytes to store.
-        kind: what they are ("original", "layer", "mask", "render").
+        kind: what they are ("original", "layer", "mask", "render", "canvas").
     """
     sha = sha256_hex(data)
     existing = db.execute(select(Blob.data).where(Blob.sha256 == sha)).scalar()
@@ -125,6 +125,8 @@ def blob_is_referenced(db: Session, sha: str) -> bool:
         exists().where(SessionRow.original_blob == sha)
         | exists().where(or_(VersionRow.layer_blob == sha, VersionRow.mask_blob == sha))
         | exists().where(RenderCacheRow.blob == sha)
+        | exists().where(or_(EditSourceRow.canvas_blob == sha, EditSourceRow.rough_blob == sha,
+                             EditSourceRow.refined_blob == sha))
     )
     return bool(db.execute(q).scalar())
 

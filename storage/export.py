@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -74,32 +75,61 @@ def _thumbnail_png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def build_ora(original: np.ndarray, layers: list[tuple[str, np.ndarray]], composite: np.ndarray,
+@dataclass
+class OraLayer:
+    """One edit layer of an .ora file: an RGBA crop at (x, y), its opacity and visibility."""
+
+    name: str
+    rgba: np.ndarray  # [h, w, 4] uint8 (h or w may be 0: a layer with nothing visible)
+    x: int = 0
+    y: int = 0
+    opacity: float = 1.0
+    visible: bool = True
+
+
+def _ora_crop(layer: OraLayer, h: int, w: int) -> tuple[np.ndarray, int, int]:
+    """The part of a layer inside the h x w canvas, and its offset (a 1x1 clear pixel when empty)."""
+    ch, cw = layer.rgba.shape[:2]
+    t, l = max(layer.y, 0), max(layer.x, 0)
+    b, r = min(layer.y + ch, h), min(layer.x + cw, w)
+    if t >= b or l >= r:
+        return np.zeros((1, 1, 4), np.uint8), 0, 0
+    return np.ascontiguousarray(layer.rgba[t - layer.y:b - layer.y, l - layer.x:r - layer.x]), l, t
+
+
+def build_ora(original: np.ndarray, layers: list, composite: np.ndarray,
               original_name: str = "original") -> bytes:
     """Return an OpenRaster archive: the original at the bottom, one RGBA layer per edit above.
 
+    Each edit layer is written cropped to its part inside the canvas, with stack.xml `x`, `y`,
+    `opacity` (the 0-255 factor Zone composes with, as a fraction) and `visibility`.
+
     Args:
         original: [H, W, 3] uint8, the bottom layer.
-        layers: (name, [H, W, 4] uint8) pairs, bottom-most first.
+        layers: OraLayer items (or (name, [H, W, 4] uint8) pairs), bottom-most first.
         composite: [H, W, 3] uint8, stored as mergedimage.png.
         original_name: the bottom layer's name.
     """
     h, w = original.shape[:2]
-    entries = [(original_name, "data/layer000.png", encode_png(original))]
-    for i, (name, rgba) in enumerate(layers, start=1):
-        entries.append((name, f"data/layer{i:03d}.png", encode_png(rgba)))
+    entries = [(original_name, "data/layer000.png", encode_png(original), 0, 0, 1.0, True)]
+    for i, layer in enumerate(layers, start=1):
+        if not isinstance(layer, OraLayer):
+            layer = OraLayer(name=layer[0], rgba=layer[1])
+        crop, x, y = _ora_crop(layer, h, w)
+        entries.append((layer.name, f"data/layer{i:03d}.png", encode_png(crop), x, y, layer.opacity, layer.visible))
     stack = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72">',
              '<stack>']
-    for name, src, _ in reversed(entries):  # stack.xml lists the top layer first
-        stack.append(f'<layer name={quoteattr(name)} src="{src}" x="0" y="0" opacity="1.000" '
-                     'visibility="visible" composite-op="svg:src-over"/>')
+    for name, src, _, x, y, opacity, visible in reversed(entries):  # stack.xml lists the top layer first
+        o8 = int(round(min(1.0, max(0.0, float(opacity))) * 255))
+        stack.append(f'<layer name={quoteattr(name)} src="{src}" x="{x}" y="{y}" opacity="{o8 / 255:.6f}" '
+                     f'visibility="{"visible" if visible else "hidden"}" composite-op="svg:src-over"/>')
     stack += ["</stack>", "</image>", ""]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), ORA_MIMETYPE, compress_type=zipfile.ZIP_STORED)
         zf.writestr("stack.xml", "\n".join(stack).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
-        for _, src, data in entries:
+        for _, src, data, *_rest in entries:
             zf.writestr(src, data, compress_type=zipfile.ZIP_STORED)
         zf.writestr("mergedimage.png", encode_png(composite), compress_type=zipfile.ZIP_STORED)
         zf.writestr("Thumbnails/thumbnail.png", _thumbnail_png(composite), compress_type=zipfile.ZIP_STORED)

@@ -6,7 +6,7 @@ import json
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -20,8 +20,9 @@ from storage.config import default_db_url, sqlite_path
 from storage.db import WRITE_OPTION, classify_sqlite_error, one_line, open_engine
 from storage.errors import DatabaseError, InvalidOperationError, NotFoundError, StorageError
 from storage.models import BranchRow, MessageRow, SessionRow, VersionRow
+from storage.layer_store import LayerMixin, encode_sources, source_blobs, store_sources
 from storage.rendering import RenderMixin
-from storage.types import BranchInfo, MessageInfo, SessionInfo, VersionInfo, as_utc
+from storage.types import BranchInfo, EditSources, MessageInfo, SessionInfo, VersionInfo, as_utc
 
 DEFAULT_BRANCH = "main"
 AUTO_BRANCH_PREFIX = "branch-"
@@ -50,7 +51,7 @@ def _jsonable(value: Any) -> Any:
         raise InvalidOperationError(f"parameters cannot be stored: {exc}") from None
 
 
-class HistoryStore(RenderMixin):
+class HistoryStore(LayerMixin, RenderMixin):
     """Versioned layer history in an SQL database (SQLite or PostgreSQL).
 
     Args:
@@ -163,6 +164,7 @@ class HistoryStore(RenderMixin):
             ).all():
                 shas.update((layer, mask))
             shas.update(self._cached_blobs(db, session.id))
+            shas.update(source_blobs(db, session.id))
             session.head_version_id = None
             db.flush()
             db.execute(delete(SessionRow).where(SessionRow.id == session.id))
@@ -183,7 +185,7 @@ class HistoryStore(RenderMixin):
 
     def commit(self, session_id: str, *, layer: np.ndarray, mask: np.ndarray, instruction: str,
                action: str | None, params: dict | None = None, timings_ms: dict | None = None,
-               parent: str | None = None) -> VersionInfo:
+               parent: str | None = None, sources: EditSources | None = None) -> VersionInfo:
         """Record one edit as a new version and move HEAD to it, atomically.
 
         The new version's parent is `parent` (a ref) or HEAD. If a branch points at the parent
@@ -198,27 +200,54 @@ class HistoryStore(RenderMixin):
             params: JSON-able engine parameters (seed, steps, scales, beta, engine, model ids).
             timings_ms: per-stage timings in milliseconds.
             parent: the ref to commit on; None is HEAD.
+            sources: I_sty, M_b, M_f at work size and the mask parameters, so the region can be
+                reshaped later without the models (None: not reshapeable).
         """
         info = self.get_session(session_id)
+        blobs = self._encode_layer(info, layer, mask)
+        src = encode_sources(sources) if sources is not None else None
+        fields = dict(instruction=instruction or "", action=action, params=_jsonable(params),
+                      timings=_jsonable(timings_ms))
+        return self._insert_version(info.id, parent, fields, blobs, src)
+
+    @staticmethod
+    def _encode_layer(info: SessionInfo, layer: np.ndarray, mask: np.ndarray) -> tuple[bytes, bytes]:
+        """Check a full-size layer and mask and encode them as PNG."""
         layer, mask = np.asarray(layer), np.asarray(mask)
         if layer.shape != (info.height, info.width, 4) or layer.dtype != np.uint8:
             raise InvalidOperationError(
                 f"the layer must be [{info.height}, {info.width}, 4] uint8, got {list(layer.shape)} {layer.dtype}")
         if mask.shape != (info.height, info.width):
             raise InvalidOperationError(f"the mask must be [{info.height}, {info.width}], got {list(mask.shape)}")
-        layer_png, mask_png = encode_png(layer), encode_png(mask.astype(bool))
-        params_json, timings_json = _jsonable(params), _jsonable(timings_ms)
+        return encode_png(layer), encode_png(mask.astype(bool))
+
+    def _insert_version(self, session_id: str, parent: str | None, fields: dict,
+                        blobs: tuple[bytes, bytes] | None, sources: dict | None,
+                        check: Callable[[Session, SessionRow, VersionRow], None] | None = None) -> VersionInfo:
+        """Add a version on `parent` (a ref; None is HEAD) in one write transaction and move HEAD to it.
+
+        Args:
+            fields: VersionRow columns (instruction, action, params, timings, op, op_args).
+            blobs: (layer PNG, mask PNG), or None for a version without its own layer.
+            sources: encoded EditSources (see `encode_sources`), or None.
+            check: called with (db, session, parent row) before anything is written; may raise.
+        """
         with self._write() as db:
-            session = refs.lock_session(db, info.id)
+            session = refs.lock_session(db, session_id)
             base = refs.resolve(db, session, parent)
-            version = VersionRow(
-                id=new_id(), session_id=session.id, parent_id=base.id, instruction=storable(instruction or ""),
-                action=action, params=params_json, timings=timings_json,
-                layer_blob=put_blob(db, layer_png, "layer"), mask_blob=put_blob(db, mask_png, "mask"),
-                depth=base.depth + 1, number=refs.next_number(db, session.id),
-            )
+            if check is not None:
+                check(db, session, base)
+            layer_sha = mask_sha = None
+            if blobs is not None:
+                layer_sha, mask_sha = put_blob(db, blobs[0], "layer"), put_blob(db, blobs[1], "mask")
+            fields = {**fields, "instruction": storable(fields.get("instruction") or "")}
+            version = VersionRow(id=new_id(), session_id=session.id, parent_id=base.id, layer_blob=layer_sha,
+                                 mask_blob=mask_sha, depth=base.depth + 1,
+                                 number=refs.next_number(db, session.id), **fields)
             db.add(version)
             db.flush()
+            if sources is not None:
+                store_sources(db, version.id, sources)
             base.redo_child_id = version.id
             tips = refs.branches_at(db, base.id)
             prefer = session.head_branch if base.id == session.head_version_id else None
@@ -368,7 +397,7 @@ class HistoryStore(RenderMixin):
                            instruction=row.instruction, action=row.action, params=dict(row.params or {}),
                            timings_ms=dict(row.timings or {}), created_at=as_utc(row.created_at),
                            branches=list(names.get(row.id, [])), is_head=row.id == head_id, depth=row.depth,
-                           number=row.number)
+                           number=row.number, op=row.op, op_args=dict(row.op_args or {}))
 
     def _version_info(self, db: Session, session: SessionRow, row: VersionRow) -> VersionInfo:
         names = {row.id: [b.name for b in refs.branches_at(db, row.id)]}

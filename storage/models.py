@@ -106,11 +106,38 @@ class VersionRow(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     # Stable within the session: 0 is the original, then creation order. Never renumbered.
     number: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # A layer operation (hide, show, opacity, move, scale, reshape; None for an edit or the root)
+    # and its arguments (the target edit's id, the value); see storage/layers.py. Migration 0003.
+    op: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    op_args: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     parent: Mapped[Optional["VersionRow"]] = relationship(
         remote_side=[id], foreign_keys=[parent_id], lazy="raise"
     )
+
+
+class EditSourceRow(Base):
+    """What a later reshape needs of an edit, at work size: I_sty, M_b, M_f and the mask parameters.
+
+    Written for engine edits and for reshape operations (their new work-size mask is `refined`).
+    Versions written before migration 0003 have no row; their region cannot be reshaped.
+    """
+
+    __tablename__ = "edit_sources"
+
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    canvas_blob: Mapped[str] = mapped_column(ForeignKey("blobs.sha256", ondelete="RESTRICT"), index=True)
+    rough_blob: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    refined_blob: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    mask_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class BranchRow(Base):

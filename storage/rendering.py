@@ -10,12 +10,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.safe_write import FORCE_HINT
-from storage import refs
+from storage import layers, refs
 from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
-from storage.compose import compose_layer
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
-from storage.export import (IMAGE_SUFFIXES, build_ora, check_suffix, check_writable, encode_jpeg,
+from storage.export import (IMAGE_SUFFIXES, OraLayer, build_ora, check_suffix, check_writable, encode_jpeg,
                             encode_mask_png, write_atomic)
+from storage.layer_store import path_rows
 from storage.models import RenderCacheRow, VersionRow
 
 RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session
@@ -34,28 +34,44 @@ class RenderMixin:
             return self._decode_original(db, session)
 
     def layer(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
-        """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original)."""
+        """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original).
+
+        For a layer operation: its target's layer as the operation left it (moved, scaled,
+        reshaped, opacity folded into alpha; visible or not).
+        """
         with self._read() as db:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
-            if version.layer_blob is None:
-                return None
-            return decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer")
+            if version.op is None:
+                if version.layer_blob is None:
+                    return None
+                return decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer")
+            placed = self._own_layer(db, session, version)
+            return None if placed is None else layers.placed_full(placed, session.height, session.width)
 
     def mask(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
-        """Return the edit mask [H, W] bool of a version (None for the original)."""
+        """Return the edit mask [H, W] bool of a version (None for the original).
+
+        For a layer operation: the region its target's layer covers after it (moved with the layer).
+        """
         with self._read() as db:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
-            if version.mask_blob is None:
-                return None
-            return decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
+            if version.op is None or version.op == "reshape":
+                if version.mask_blob is None:
+                    return None
+                mask = decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
+                if version.op is None:
+                    return mask
+            placed = self._own_layer(db, session, version)
+            return None if placed is None else layers.placed_mask(placed, session.height, session.width)
 
     def render(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
-        """Return a version's composite [H, W, 3] uint8: the original with each layer on its path.
+        """Return a version's composite [H, W, 3] uint8: the original with its layer stack drawn.
 
-        A cached render is one verified read; otherwise composition starts from the nearest
-        cached ancestor, and the result is cached for next time.
+        The stack (storage/layers.py) is every edit on the path, as layer operations left it. A
+        cached render is one verified read; otherwise composition starts from the deepest cached
+        ancestor whose stack is a prefix of this one, and the result is cached for next time.
         """
         with self._read() as db:
             session = refs.find_session(db, session_id)
@@ -68,21 +84,37 @@ class RenderMixin:
                 if image is not None:
                     return image
             path = refs.ancestor_path(db, version.id)
-            start, image = 0, None
-            for i in range(len(path) - 1, 0, -1):
-                if path[i].cached_blob and path[i].id != version.id:
+            snapshots = layers.fold(path_rows(db, version.id))
+            final = snapshots[-1]
+            done, image = 0, None
+            for i in range(len(path) - 2, 0, -1):
+                prefix = snapshots[i]
+                if path[i].cached_blob and final[:len(prefix)] == prefix:
                     image = self._decode_cached(db, path[i].cached_blob, session)
                     if image is not None:
-                        start = i
+                        done = len(prefix)
                         break
             if image is None:
                 image = self._decode_original(db, session)
-            for step in path[start + 1:]:
-                layer = decode_png(get_blob(db, step.layer_blob, "layer"), "RGBA", "layer")
-                image = compose_layer(image, layer)
+            if not image.flags.writeable:
+                image = np.array(image)
+            for entry in final[done:]:
+                if entry.visible and entry.opacity > 0:
+                    layers.compose_placed(image, self._load_placed(db, entry))
             session_key, version_key = session.id, version.id
         self._cache_render(session_key, version_key, image)
         return image
+
+    def _own_layer(self, db: Session, session, version) -> Optional[layers.PlacedLayer]:
+        """The placed layer a version stands for: its edit's, or its target's as the operation left it."""
+        if version.op is None:
+            if version.layer_blob is None:
+                return None
+            return layers.PlacedLayer(decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer"))
+        target = (version.op_args or {}).get("target")
+        stack = layers.fold(path_rows(db, version.id))[-1]
+        entry = next((e for e in stack if e.edit_id == target), None)
+        return None if entry is None else self._load_placed(db, entry)
 
     def _decode_original(self, db: Session, session) -> np.ndarray:
         image = decode_png(get_blob(db, session.original_blob, "original"), "RGB", "original")
@@ -170,19 +202,18 @@ class RenderMixin:
         return write_atomic(path, data, force=force, hint=hint)
 
     def _ora_bytes(self, session_id: str, ref: str) -> bytes:
-        """Return the OpenRaster archive of a version: original plus one layer per edit on its path."""
+        """Return the OpenRaster archive of a version: the original plus one layer per edit in its stack,
+        each cropped to its bounding box at its x/y offset, with its visibility and opacity."""
         with self._read() as db:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
-            ids = [s.id for s in refs.ancestor_path(db, version.id)]
-            rows = {r.id: r for r in db.execute(select(VersionRow).where(VersionRow.id.in_(ids))).scalars()}
             original = self._decode_original(db, session)
-            layers = []
-            for depth, vid in enumerate(ids[1:], start=1):
-                row = rows[vid]
-                rgba = decode_png(get_blob(db, row.layer_blob, "layer"), "RGBA", "layer")
-                label = (row.instruction or row.action or "edit").strip().replace("\n", " ")[:100]
-                layers.append((f"{depth}: {label}", rgba))
+            out = []
+            for depth, entry in enumerate(layers.fold(path_rows(db, version.id))[-1], start=1):
+                placed = self._load_placed(db, entry)
+                label = (entry.instruction or entry.action or "edit").strip().replace("\n", " ")[:100]
+                out.append(OraLayer(name=f"{depth}: {label}", rgba=placed.rgba, x=placed.x, y=placed.y,
+                                    opacity=placed.opacity, visible=placed.visible))
             name = session.name
         composite = self.render(session_id, version.id)
-        return build_ora(original, layers, composite, original_name=f"original: {name}"[:100])
+        return build_ora(original, out, composite, original_name=f"original: {name}"[:100])

@@ -42,6 +42,13 @@ class VersionInfo:
     is_head: bool = False
     depth: int = 0
     number: int = 0
+    op: Optional[str] = None  # a layer operation (hide, show, opacity, move, scale, reshape), None for an edit
+    op_args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_layer_op(self) -> bool:
+        """True for a version that changes an earlier edit's layer instead of editing the photo."""
+        return self.op is not None
 
     @property
     def label(self) -> str:
@@ -80,3 +87,43 @@ class MessageInfo:
     version_id: Optional[str]
     created_at: datetime
     meta: Optional[dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer of a version's stack, bottom-most first (see storage/layers.py).
+
+    index: 1-based position in the stack ("the second edit" is index 2).
+    """
+
+    index: int
+    edit_id: str
+    number: int
+    instruction: str
+    action: Optional[str]
+    visible: bool
+    opacity: float
+    dx: int
+    dy: int
+    scale: float
+    source_id: str
+    reshapeable: bool = False  # the edit's I_sty is stored (edits made before migration 0003 have none)
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+
+@dataclass
+class EditSources:
+    """What a later reshape of an edit needs, at work size (the engine's own arrays).
+
+    canvas: [h, w, 3] uint8, I_sty. rough: [h, w] bool, M_b. refined: [h, w] bool, M_f (for a
+    reshape operation: its new work-size mask). mask_params: JSON-able parameters of the final mask
+    (dilation, edge alpha, smoother threshold, ...).
+    """
+
+    canvas: Any
+    rough: Any = None
+    refined: Any = None
+    mask_params: dict[str, Any] = field(default_factory=dict)

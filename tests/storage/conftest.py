@@ -7,7 +7,7 @@ import os
 import pytest
 
 PG_URL = os.environ.get("ZONE_TEST_PG_URL", "").strip()
-TABLES = ("render_cache", "messages", "branches", "versions", "sessions", "blobs", "alembic_version")
+TABLES = ("edit_sources", "render_cache", "messages", "branches", "versions", "sessions", "blobs", "alembic_version")
 
 
 def reset_postgres(url: str) -> None:

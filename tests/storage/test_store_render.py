@@ -63,8 +63,8 @@ def test_render_starts_from_nearest_cached_ancestor(store, monkeypatch):
     import storage.rendering as rendering
 
     calls = []
-    real = rendering.compose_layer
-    monkeypatch.setattr(rendering, "compose_layer", lambda b, l: calls.append(1) or real(b, l))
+    real = rendering.layers.compose_placed
+    monkeypatch.setattr(rendering.layers, "compose_placed", lambda b, l: calls.append(1) or real(b, l))
     assert np.array_equal(store.render(s.id, vs[4].id), _expected(5))
     assert len(calls) == 2  # v4 and v5 only
     calls.clear()
