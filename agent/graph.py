@@ -10,8 +10,9 @@ from typing import Any, Callable, Literal, Optional
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from agent import replies
+from agent import layer_replies, replies
 from agent.history_ops import last_edit, run_command, sibling_seed
+from agent.layer_actions import plan_layer_turn, run_layer_op
 from agent.state import EditOutcome, TurnContext, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
 
@@ -43,14 +44,19 @@ def build_graph(deps: GraphDeps):
     def understand_node(state: TurnState) -> dict:
         if state.get("command"):  # a key or a dialog sent a typed command: nothing to understand
             return {"intent": state["command"]["intent"], "action": None, "nodes_run": ["understand"]}
+        layered = plan_layer_turn(deps.store, state["session_id"], state["text"])  # before the classifier
+        if layered is not None:
+            return {**layered, "nodes_run": ["understand"]}
         last = last_edit(deps.store, state["session_id"])
         base = float(deps.edit_params.get("text_scale", DEFAULT_TEXT_SCALE))
         plan = understand(state["text"], last, deps.classify, deps.clarify_below, base_text_scale=base)
         return {**plan, "nodes_run": ["understand"]}
 
-    def route_by_intent(state: TurnState) -> Literal["clarify", "edit", "history", "respond"]:
+    def route_by_intent(state: TurnState) -> Literal["clarify", "edit", "history", "layers", "respond"]:
         if state.get("clarify"):
             return "clarify"
+        if state.get("layer_op"):
+            return "layers"
         if state.get("edits"):
             return "edit"
         if state.get("command"):
@@ -59,7 +65,11 @@ def build_graph(deps: GraphDeps):
 
     def clarify_node(state: TurnState) -> dict:
         head = deps.store.head(state["session_id"])
-        return {"reply": replies.clarify(state["clarify"]), "head_id": head.id, "nodes_run": ["clarify"]}
+        if state["clarify"] in layer_replies.CLARIFY:
+            reply = layer_replies.clarify(state["clarify"], state.get("clarify_options"))
+        else:
+            reply = replies.clarify(state["clarify"])
+        return {"reply": reply, "head_id": head.id, "nodes_run": ["clarify"]}
 
     def edit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         from engine.api import EditParams  # no torch
@@ -88,7 +98,7 @@ def build_graph(deps: GraphDeps):
                 version = deps.store.commit(
                     sid, layer=result.layer, mask=result.mask, instruction=planned["instruction"],
                     action=planned["action"], params=result.params or params.to_dict(),
-                    timings_ms=result.timings_ms, parent=parent.id)
+                    timings_ms=result.timings_ms, parent=parent.id, sources=edit_sources(result))
             except Exception as exc:  # noqa: BLE001 - reported to the user; nothing is committed
                 error = one_line(exc)
                 break
@@ -107,6 +117,11 @@ def build_graph(deps: GraphDeps):
                                   confine=deps.confine_exports)
         return {"done": done, "error": error, "view": done.get("view"), "nodes_run": ["history"]}
 
+    def layers_node(state: TurnState) -> dict:
+        done, error = run_layer_op(deps.store, state["session_id"], state["layer_op"], state.get("point"),
+                                   deps.get_engine)
+        return {"done": done, "error": error, "nodes_run": ["layers"]}
+
     def respond_node(state: TurnState) -> dict:
         sid = state["session_id"]
         head = deps.store.head(sid)
@@ -118,6 +133,8 @@ def build_graph(deps: GraphDeps):
                 reply = replies.edited(results, meaningful=_meaningful(deps))
         elif state.get("command"):
             reply = replies.command(state.get("done") or {}, state.get("error"))
+        elif state.get("layer_op"):
+            reply = layer_replies.layer(state.get("done") or {}, state.get("error"))
         else:
             reply = replies.HELP
         return {"reply": reply, "head_id": head.id, "nodes_run": ["respond"]}
@@ -127,14 +144,36 @@ def build_graph(deps: GraphDeps):
     graph.add_node("clarify", clarify_node)
     graph.add_node("edit", edit_node)
     graph.add_node("history", history_node)
+    graph.add_node("layers", layers_node)
     graph.add_node("respond", respond_node)
     graph.add_edge(START, "understand")
     graph.add_conditional_edges("understand", route_by_intent)
     graph.add_edge("edit", "respond")
     graph.add_edge("history", "respond")
+    graph.add_edge("layers", "respond")
     graph.add_edge("clarify", END)
     graph.add_edge("respond", END)
     return graph.compile(name="zone-turn")
+
+
+MASK_PARAM_KEYS = ("dilate_iterations", "edge_alpha", "fft_threshold", "closing_kernel", "d0", "min_region_px",
+                   "work_hw", "segment_index", "segment_iou", "num_segments", "action")
+
+
+def edit_sources(result: Any):
+    """What a later reshape needs of an engine result (None when the engine gave no canvas)."""
+    from storage.types import EditSources
+
+    canvas = getattr(result, "canvas", None)
+    if canvas is None:
+        return None
+    rough = getattr(result, "rough_mask", None)
+    refined = getattr(result, "refined_mask", None)
+    shape = canvas.shape[:2]
+    params = result.params or {}
+    return EditSources(canvas=canvas, rough=rough if rough is not None and rough.shape == shape else None,
+                       refined=refined if refined is not None and refined.shape == shape else None,
+                       mask_params={k: params[k] for k in MASK_PARAM_KEYS if k in params})
 
 
 def _meaningful(deps: GraphDeps) -> bool:

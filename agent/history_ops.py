@@ -18,6 +18,8 @@ def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
     keeps its context.
     """
     head = store.head(session_id)
+    if getattr(head, "op", None):  # a layer operation: the edit it sits on
+        head = next((v for v in reversed(store.log(session_id)) if not getattr(v, "op", None)), head)
     if head.parent_id is None or not head.instruction:
         return None
     params = head.params if isinstance(head.params, dict) else {}

@@ -139,7 +139,8 @@ class ZoneService:
     # ---------------------------------------------------------------- turns
 
     def handle(self, session_id: str, text: str, progress: Optional[Callable[[Any], None]] = None,
-               cancel: Optional[Callable[[], bool]] = None, command: Optional[Command] = None) -> TurnResult:
+               cancel: Optional[Callable[[], bool]] = None, command: Optional[Command] = None,
+               point: Optional[tuple[int, int]] = None) -> TurnResult:
         """Run one utterance (or a typed command) through the graph, persist it and the reply, report what happened.
 
         Args:
@@ -149,6 +150,8 @@ class ZoneService:
             cancel: returns True to cancel a running edit.
             command: a typed history command from a key or a dialog (`agent.state.Command`, e.g.
                 {"intent": "branch", "name": "feature/x"}); the graph routes it without parsing `text`.
+            point: an image pixel (x, y) the user pointed at (the TUI's click or cursor), used by
+                "edit only here".
         """
         text = text if isinstance(text, str) else str(text)
         session = self.store.get_session(session_id)
@@ -168,6 +171,8 @@ class ZoneService:
             start: dict = {"session_id": sid, "text": text, "nodes_run": []}
             if command is not None:
                 start["command"] = check_command(command)
+            if point is not None:
+                start["point"] = [int(point[0]), int(point[1])]
             state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
             if os.environ.get("ZONE_DEBUG"):
@@ -183,6 +188,8 @@ class ZoneService:
             result = self._result(text, state)
         meta = {"intent": result.intent, "action": result.action, "edits": result.edits, "error": result.error,
                 "view": result.view, "clarify": result.clarify, "nodes": result.nodes_run}
+        if result.layer_op:
+            meta["layer_op"] = result.layer_op
         self.store.add_message(sid, "assistant", result.reply, version_id=result.version_id or result.head_id,
                                meta=meta)
         return result
@@ -194,7 +201,7 @@ class ZoneService:
         version_id = parent_id = None
         if edits:
             version_id, parent_id = edits[-1]["version_id"], edits[-1]["parent_id"]
-        elif state.get("command") and not state.get("error"):
+        elif (state.get("command") or state.get("layer_op")) and not state.get("error"):
             version_id, parent_id = head.id, head.parent_id
         intent = state.get("intent") or "unknown"
         return TurnResult(
@@ -204,6 +211,7 @@ class ZoneService:
             command=state.get("command"),
             nodes_run=list(state.get("nodes_run") or []),
             overwrite=(state.get("done") or {}).get("exists"),
+            layer_op=state.get("done") if state.get("layer_op") else None,
         )
 
     # ---------------------------------------------------------------- views

@@ -71,6 +71,9 @@ class TurnState(TypedDict, total=False):
     edits: list[PlannedEdit]
     command: Command
     clarify: str  # why the agent asks instead of acting: empty, too_long, not_english, ...
+    clarify_options: list[dict]  # which_layer / no_such_layer: the layers it could mean
+    layer_op: dict[str, Any]  # a planned layer operation (agent.layer_actions.plan_layer_turn)
+    point: Optional[list[int]]  # image pixel (x, y) the user pointed at, for "edit only here"
     results: list[EditOutcome]
     done: dict[str, Any]  # what a history command did (for the reply)
     reply: str
@@ -106,6 +109,7 @@ class TurnResult:
     command: Optional[dict] = None
     nodes_run: list[str] = field(default_factory=list)
     overwrite: Optional[str] = None  # an existing file an export refused to replace (ask, then force)
+    layer_op: Optional[dict] = None  # what a layer operation did (op, args, layer, version_id)
 
     @property
     def ok(self) -> bool:
@@ -124,6 +128,7 @@ class TurnResult:
             "error": self.error,
             "view": self.view,
             "clarify": self.clarify,
+            "layer_op": self.layer_op,
         }
 
 

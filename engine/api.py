@@ -115,3 +115,4 @@ class EditResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    refined_mask: Optional[np.ndarray] = None  # [h, w] bool, M_f at work resolution (stored for reshapes)

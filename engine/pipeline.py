@@ -258,6 +258,7 @@ class ZoneEngine:
             mask=mask,
             canvas=canvas,
             rough_mask=rough,
+            refined_mask=np.asarray(refined.mask, dtype=bool),
             mask_fraction=float(mask.mean()),
             timings_ms={k: round(v, 3) for k, v in timings.items()},
             warnings=warnings,
@@ -276,6 +277,17 @@ class ZoneEngine:
                 "num_segments": refined.num_segments,
             },
         )
+
+    def segments(self, image: np.ndarray, points_per_side: Optional[int] = None) -> np.ndarray:
+        """Every SAM automatic segment of an RGB image (no diffusion): bool [N, h, w].
+
+        For "edit only here": the layer's new mask is the segment that contains the user's point.
+        """
+        bundle = self.load()
+        refiner = MaskRefiner(bundle.sam, points_per_side=points_per_side or bundle.sam_points_per_side,
+                              points_per_batch=bundle.sam_points_per_batch, **self.refiner_thresholds())
+        with torch.inference_mode():
+            return refiner.generate_segments(np.ascontiguousarray(image))
 
     def use_fast_on(self, device: torch.device) -> bool:
         """Whether a turn on `device` takes the fast path (`fast=None`: on CUDA)."""

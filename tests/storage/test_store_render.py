@@ -133,7 +133,15 @@ def test_ora_is_valid_and_composites_back(store, tmp_path):
         arrays = []
         for el in reversed(layers):  # bottom first
             with Image.open(io.BytesIO(zf.read(el.get("src")))) as img:
-                arrays.append(np.asarray(img))
+                crop = np.asarray(img)
+            if crop.shape[2] == 4:  # an edit layer: cropped to its bounding box, placed at x, y
+                assert el.get("visibility") == "visible" and float(el.get("opacity")) == 1.0
+                full = np.zeros((24, 32, 4), np.uint8)
+                x, y = int(el.get("x")), int(el.get("y"))
+                full[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
+                assert crop.shape[:2] != (24, 32) and crop[..., 3].any(axis=1)[[0, -1]].all()
+                crop = full
+            arrays.append(crop)
         with Image.open(io.BytesIO(zf.read("mergedimage.png"))) as img:
             merged = np.asarray(img)
         assert "Thumbnails/thumbnail.png" in zf.namelist()
