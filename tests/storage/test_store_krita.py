@@ -18,11 +18,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_krita_flattens_the_ora_to_the_render(tmp_path):
+@pytest.mark.parametrize("layer_ops", [False, True], ids=["plain", "hidden-faded-moved"])
+def test_krita_flattens_the_ora_to_the_render(tmp_path, layer_ops):
     store = HistoryStore(f"sqlite:///{tmp_path / 'zone.db'}")
     session = store.create_session(make_image(60, 90, seed=3), name="krita")
-    for k in range(3):
-        commit_layer(store, session.id, seed=10 + k, text=f"edit {k}")
+    edits = [commit_layer(store, session.id, seed=10 + k, text=f"edit {k}") for k in range(4)]
+    if layer_ops:  # a hidden layer, a half-opacity layer and a moved (partly off-canvas) layer
+        store.layer_op(session.id, "hide", edits[0].id)
+        store.layer_op(session.id, "opacity", edits[1].id, args={"opacity": 0.5})
+        store.layer_op(session.id, "move", edits[2].id, args={"dx": -20, "dy": 11})
     ora, png, flat = tmp_path / "v.ora", tmp_path / "render.png", tmp_path / "krita.png"
     store.export(session.id, "HEAD", ora)
     store.export(session.id, "HEAD", png)

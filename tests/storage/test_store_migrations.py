@@ -73,3 +73,68 @@ def test_numbers_are_stable_and_name_versions(store):
     assert store.resolve(s.id, "HEAD").label == "v3"
     assert {v.number for v in store.tree(s.id)} == {0, 1, 2, 3}
     np.testing.assert_array_equal(store.render(s.id, "v2"), store.render(s.id, v2.id))
+
+
+def _database_at(path, revision: str) -> None:
+    """Create an empty database at `revision` with Alembic itself."""
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+def test_a_0002_database_renders_the_same_and_takes_layer_operations(tmp_path):
+    import hashlib
+
+    from layerref import box_layer, ref_compose
+    from storage.blobs import encode_png
+
+    path = tmp_path / "v2.db"
+    _database_at(path, "0002")
+    h, w = 20, 30
+    original = make_image(h, w, seed=4)
+    layers = [box_layer(h, w, (2, 3, 12, 18), seed=1), box_layer(h, w, (6, 10, 18, 28), seed=2, band=2)]
+    con = sqlite3.connect(path)
+
+    def blob(data: bytes, kind: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        con.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?, '2026-01-01')", (sha, kind, len(data), data))
+        return sha
+
+    sid, ids = "s" * 32, ["0" * 32, "1" * 32, "2" * 32]
+    con.execute("INSERT INTO sessions VALUES (?, 'old', NULL, ?, ?, ?, NULL, 'main', '2026-01-01')",
+                (sid, w, h, blob(encode_png(original), "original")))
+    con.execute("INSERT INTO versions (id, session_id, parent_id, instruction, action, params, timings, depth,"
+                " number, created_at) VALUES (?, ?, NULL, '', NULL, '{}', '{}', 0, 0, '2026-01-01 00:00:00')",
+                (ids[0], sid))
+    for k, layer in enumerate(layers, start=1):
+        con.execute("INSERT INTO versions (id, session_id, parent_id, instruction, action, params, timings,"
+                    " layer_blob, mask_blob, depth, number, created_at) VALUES (?, ?, ?, ?, 'add', '{}', '{}',"
+                    " ?, ?, ?, ?, ?)",
+                    (ids[k], sid, ids[k - 1], f"add thing {k}", blob(encode_png(layer), "layer"),
+                     blob(encode_png(layer[..., 3] > 0), "mask"), k, k, f"2026-01-01 00:00:0{k}"))
+    con.execute("UPDATE sessions SET head_version_id = ?", (ids[2],))
+    con.execute("INSERT INTO branches VALUES (?, 'main', ?, '2026-01-01')", (sid, ids[2]))
+    con.commit()
+    con.close()
+
+    store = HistoryStore(path)
+    both = ref_compose(original, [(layers[0], 1.0), (layers[1], 1.0)])
+    assert np.array_equal(store.render(sid), both)
+    assert store.head(sid).id == ids[2] and store.get_session(sid).head_branch == "main"
+    assert [(v.op, v.number) for v in store.log(sid)] == [(None, 0), (None, 1), (None, 2)]
+    stack = store.layer_stack(sid)
+    assert [l.instruction for l in stack] == ["add thing 1", "add thing 2"] and not any(l.reshapeable for l in stack)
+    assert store.edit_sources(sid, ids[1]) is None
+    store.layer_op(sid, "hide", ids[1], instruction="hide the first edit")
+    store.layer_op(sid, "opacity", ids[2], args={"opacity": 0.5})
+    assert np.array_equal(store.render(sid), ref_compose(original, [(layers[1], 0.5)]))
+    store.undo_all(sid)
+    assert np.array_equal(store.render(sid), original)
+    store.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(dbmod.HEAD_REVISION,)]
+    assert con.execute("SELECT count(*) FROM branches").fetchone() == (1,)
