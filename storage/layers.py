@@ -11,8 +11,10 @@ A version's stack is folded from the versions on its path from the root, oldest 
   version's own layer (a new region cut from the stored I_sty), keeping the other settings.
 
 Composition (`compose_stack`) draws the visible layers in stack order with the project-wide
-integer formula ``(L * a + B * (255 - a) + 127) // 255``; the opacity o enters as
-``a' = (a * o8 + 127) // 255`` with ``o8 = round(o * 255)``. A hidden layer is skipped: every
+integer formula ``(L * a + B * (255 - a) + 127) // 255``. With an opacity o < 1 (``o8 =
+round(o * 255)``) the product a * o8 is not rounded first: ``(L * a * o8 + B * (65025 - a * o8) +
+32512) // 65025``, one rounding, as Krita and GIMP blend a layer's opacity (at o8 = 255 this is
+exactly the formula above). A hidden layer is skipped: every
 other layer keeps its own pixels exactly, as in Photoshop. A later edit was made on a render that
 contained the earlier edit, so where the two overlap the later layer still shows what it was given.
 
@@ -215,10 +217,15 @@ def compose_placed(out: np.ndarray, layer: PlacedLayer) -> None:
     if clipped is None:
         return
     crop, t, l = clipped
-    a = crop[..., 3:4].astype(np.uint16)
-    if o8 < 255:
-        a = (a * o8 + 127) // 255
     region = out[t:t + crop.shape[0], l:l + crop.shape[1]]
+    if o8 < 255:  # one rounding of L * a * o + B * (1 - a * o): (.. + 32512) // 65025, exact in uint32
+        ao = crop[..., 3:4].astype(np.uint32) * o8
+        x = crop[..., :3].astype(np.uint32) * ao
+        x += region.astype(np.uint32) * (65025 - ao)
+        x += 32512
+        region[...] = x // 65025
+        return
+    a = crop[..., 3:4].astype(np.uint16)
     x = crop[..., :3].astype(np.uint16) * a
     x += region.astype(np.uint16) * (255 - a)
     x += 127

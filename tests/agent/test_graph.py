@@ -49,7 +49,7 @@ def test_graph_has_the_named_nodes_and_router():
     g = compiled.get_graph()
     assert {"understand", "clarify", "edit", "history", "respond"} <= set(g.nodes)
     out_of_understand = [e for e in g.edges if e.source == "understand"]
-    assert {e.target for e in out_of_understand} == {"clarify", "edit", "history", "respond"}
+    assert {e.target for e in out_of_understand} == {"clarify", "edit", "history", "layers", "respond"}
     assert all(e.conditional for e in out_of_understand)
     assert list(compiled.builder.branches["understand"]) == ["route_by_intent"]
 

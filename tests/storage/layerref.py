@@ -10,8 +10,8 @@ def ref_compose(original: np.ndarray, layers: list[tuple[np.ndarray, float]]) ->
     out = original.astype(np.int64)
     for rgba, opacity in layers:
         o8 = int(round(opacity * 255))
-        a = (rgba[..., 3:4].astype(np.int64) * o8 + 127) // 255
-        out = (rgba[..., :3].astype(np.int64) * a + out * (255 - a) + 127) // 255
+        ao = rgba[..., 3:4].astype(np.int64) * o8  # alpha times opacity, out of 255 * 255
+        out = (rgba[..., :3].astype(np.int64) * ao + out * (65025 - ao) + 32512) // 65025
     return out.astype(np.uint8)
 
 

@@ -58,7 +58,10 @@ def test_opacity_half_on_a_layer_with_a_band(store):
     assert set(np.unique(layers[0][..., 3])) == {0, 153, 255}  # a 0.6-alpha band around an opaque core
     store.layer_op(s.id, "opacity", vs[0].id, args={"opacity": 0.5})
     assert np.array_equal(store.render(s.id), ref_compose(original, [(layers[0], 0.5)]))
-    # 0.5 -> factor 128: band alpha 153 -> 77, core 255 -> 128
+    # 0.5 -> factor 128: the band draws at 153 * 128 / 65025, the core at 128 / 255, one rounding
+    band = (layers[0][..., 3] == 153)
+    L, B = layers[0][band][:, :3].astype(int), original[band].astype(int)
+    assert np.array_equal(store.render(s.id)[band], np.rint(B + (L - B) * 153 * 128 / 65025).astype(np.uint8))
     assert store.layer_stack(s.id)[0].opacity == 0.5
     _outside_untouched(store, s.id, original)
     store.layer_op(s.id, "opacity", vs[0].id, args={"opacity": 1.0})
