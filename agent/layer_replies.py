@@ -54,4 +54,4 @@ def layer(done: dict, error: Optional[str]) -> str:
                 "whole": f"Used the whole edit of {name} (no mask)",
                 "largest": f"Kept only the largest part of {name}",
                 "point": f"Cut {name} to the segment you pointed at"}.get(mode, f"Reshaped {name}")
-    return f"{what}: version v{done.get('number', '?')} (no model was run; undo brings it back)."
+    return f"{what}: version v{done.get('number', '?')} (no diffusion was run; undo brings it back)."

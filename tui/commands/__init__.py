@@ -8,4 +8,5 @@ COMMAND_MODULES = (
     "history",
     "models",
     "bench",
+    "mask",
 )

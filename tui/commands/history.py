@@ -34,6 +34,8 @@ def _describe(version) -> str:
     if version.depth == 0:
         return "original"
     text = printable(" ".join((version.instruction or "").split()))
+    if getattr(version, "op", None):  # a layer operation on an earlier edit
+        return f"layer {version.op}: {text}"
     return f"{version.action or 'edit'}: {text}" if text else (version.action or "edit")
 
 
