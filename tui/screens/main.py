@@ -21,6 +21,7 @@ from tui.widgets.chat_log import ChatLog
 from tui.widgets.edit_progress import EditProgress
 from tui.widgets.history_tree import HistoryTree
 from tui.widgets.image_pane import VIEW_NAMES, ImagePane, to_pil
+from tui.widgets.layers_panel import LayersPanel
 
 HINT = "Type what to change, e.g. “make the sky pink”, and press Enter. F1 shows every key."
 BUSY = "Still working on the last instruction: wait for it, or press Esc to cancel it."
@@ -80,6 +81,7 @@ class MainScreen(Screen[None]):
         self._cancel = threading.Event()
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._shown: tuple[str, str] | None = None
+        self.point: tuple[int, int] | None = None  # the image pixel pointed at, for "edit only here"
 
     # ------------------------------------------------------------------ layout
 
@@ -92,6 +94,7 @@ class MainScreen(Screen[None]):
         with Vertical(id="history-pane"):
             yield HistoryTree(id="history")
             yield Button("Checkout", id="checkout-button", compact=True)
+            yield LayersPanel(id="layers")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -127,14 +130,27 @@ class MainScreen(Screen[None]):
         self.sub_title = session.name
         self.app.sub_title = session.name
         self.pane.border_title = f"Photo · {session.name} · {session.width}×{session.height}"
+        self.pane.photo_size, self.pane.point, self.point = (session.width, session.height), None, None
         self._load_history(replay=replay)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def _load_history(self, replay: bool = False) -> None:
         versions = self.service.history(self.session.id)
         messages = self.service.messages(self.session.id) if replay else []
+        stack = getattr(getattr(self.service, "store", None), "layer_stack", None)
+        layers = stack(self.session.id) if callable(stack) else None
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_history, versions, messages, replay)
+            self.app.call_from_thread(self.query_one("#layers", LayersPanel).show_layers, layers)
+
+    def on_layers_panel_request(self, event: LayersPanel.Request) -> None:
+        event.stop()
+        self.run_turn(event.text, role="key")
+
+    def on_image_pane_pointed(self, event: ImagePane.Pointed) -> None:
+        self.point = (event.x, event.y)
+        self.chat.add("system", f"Pointed at {event.x},{event.y}: say “edit only here” to cut the last edit to the "
+                                "segment there.")
 
     def _show_history(self, versions: list[Any], messages: list[Any], replay: bool = False) -> None:
         for message in messages:
@@ -237,7 +253,9 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="turn", exit_on_error=False)
     def _turn(self, text: str, command: dict | None = None) -> None:
         try:
-            kwargs = {"command": command} if command is not None else {}
+            kwargs: dict = {"command": command} if command is not None else {}
+            if self.point is not None:
+                kwargs["point"] = self.point
             result = self.service.handle(self.session.id, text, progress=self._report, cancel=self._cancel.is_set,
                                          **kwargs)
         except Exception as exc:  # noqa: BLE001 - the app keeps running; the chat says what happened

@@ -12,14 +12,19 @@ from common.text import printable
 
 HEAD_MARK = "●"
 NODE_MARK = "○"
+LAYER_OP_MARK = "◇"  # a version that hides, fades, moves or reshapes an earlier edit's layer
 
 
 def node_label(version: Any, number: int) -> Text:
     """'● v2 1a2b3c4d add a hat [main] HEAD': marker, number, short id, instruction, branches."""
     head = bool(getattr(version, "is_head", False))
-    text = Text(f"{HEAD_MARK if head else NODE_MARK} ", style="bold green" if head else "dim")
+    op = getattr(version, "op", None)
+    mark = HEAD_MARK if head else LAYER_OP_MARK if op else NODE_MARK
+    text = Text(f"{mark} ", style="bold green" if head else "dim")
     text.append(f"v{number} ", style="bold")
     text.append(f"{version.id[:8]} ", style="dim")
+    if op:
+        text.append("⧉ ", style="magenta")
     text.append(printable(version.instruction or "edit") if version.parent_id else "original")
     for name in getattr(version, "branches", []) or []:
         text.append("  ")

@@ -6,7 +6,9 @@ import os
 from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -62,8 +64,29 @@ def to_pil(array: "np.ndarray", max_side: int = DISPLAY_MAX_SIDE) -> PILImage.Im
     return image
 
 
+POINT_STEP = 0.05  # the keyboard cursor moves by this fraction of the photo's side
+
+
 class ImagePane(Vertical):
-    """View tabs, the picture, and a caption saying which version and view it shows."""
+    """View tabs, the picture, and a caption saying which version and view it shows.
+
+    Pointing: a click on the picture, or Shift+arrows (a cursor that starts at the centre), picks
+    an image pixel and posts `Pointed`; "edit only here" then uses it.
+    """
+
+    BINDINGS = [
+        Binding("shift+left", "nudge(-1, 0)", "Point left", show=False, tooltip="Move the pointer left"),
+        Binding("shift+right", "nudge(1, 0)", "Point right", show=False, tooltip="Move the pointer right"),
+        Binding("shift+up", "nudge(0, -1)", "Point up", show=False, tooltip="Move the pointer up"),
+        Binding("shift+down", "nudge(0, 1)", "Point down", show=False, tooltip="Move the pointer down"),
+    ]
+
+    class Pointed(Message):
+        """The user pointed at image pixel (x, y) of the photo."""
+
+        def __init__(self, x: int, y: int) -> None:
+            self.x, self.y = x, y
+            super().__init__()
 
     class ViewChanged(Message):
         """The user picked another view (result, original, layer, mask or diff)."""
@@ -76,6 +99,8 @@ class ImagePane(Vertical):
         super().__init__(id=id)
         self._image_class = image_widget_class(renderer)
         self.view = "result"
+        self.photo_size: tuple[int, int] | None = None  # (width, height) of the photo, set by the screen
+        self.point: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Tabs(*(Tab(label, id=f"view-{name}") for name, label in VIEWS), id="views")
@@ -113,3 +138,35 @@ class ImagePane(Vertical):
         if view != self.view:
             self.view = view
             self.post_message(self.ViewChanged(view))
+
+    def point_at_cell(self, screen_x: int, screen_y: int) -> tuple[int, int] | None:
+        """The photo pixel under a screen cell of the picture (its centre), or None outside it."""
+        if self.photo_size is None:
+            return None
+        region = self.query_one("#image").content_region
+        if not region.width or not region.height or not region.contains(screen_x, screen_y):
+            return None
+        w, h = self.photo_size
+        x = int((screen_x - region.x + 0.5) * w / region.width)
+        y = int((screen_y - region.y + 0.5) * h / region.height)
+        return min(w - 1, max(0, x)), min(h - 1, max(0, y))
+
+    def set_point(self, x: int, y: int) -> None:
+        self.point = (x, y)
+        self.post_message(self.Pointed(x, y))
+
+    def on_click(self, event: events.Click) -> None:
+        point = self.point_at_cell(event.screen_x, event.screen_y)
+        if point is not None:
+            event.stop()
+            self.set_point(*point)
+
+    def action_nudge(self, dx: int, dy: int) -> None:
+        if self.photo_size is None:
+            return
+        w, h = self.photo_size
+        x, y = self.point or (w // 2, h // 2)
+        if self.point is not None:
+            x = min(w - 1, max(0, x + dx * max(1, round(POINT_STEP * w))))
+            y = min(h - 1, max(0, y + dy * max(1, round(POINT_STEP * h))))
+        self.set_point(x, y)
