@@ -35,6 +35,9 @@ def test_large_non_square_photo_keeps_size_and_untouched_pixels(engine):
     np.testing.assert_array_equal(r.composite[outside], photo[outside])
     assert (r.layer[..., 3][outside] == 0).all() and (r.layer[..., 3][r.mask] > 0).all()
     assert r.params["work_hw"] == [88, 128] and r.params["engine"] == "tiny" and r.params["meaningful"] is False
+    # What a later reshape needs, at work size: I_sty, M_b and M_f (M_f lies inside the layer's region).
+    assert r.canvas.shape == (88, 128, 3) and r.rough_mask.shape == (88, 128) and r.refined_mask.shape == (88, 128)
+    assert r.refined_mask.dtype == bool and r.refined_mask.any()
     assert set(r.timings_ms) >= {"text_encode", "vae_encode", "denoise", "vae_decode", "localize", "segment", "smooth", "composite", "total"}
 
 
