@@ -85,8 +85,8 @@ def _reshaped(store: Any, session_id: str, plan: dict, point: Optional[tuple[int
     if mode == "point":
         segment = _segment(store, session_id, source, canvas, point, full_hw, get_engine)
     refined = sources.refined if source.op == "reshape" else None
-    full_mask = store.mask(session_id, source.id) if source.op is None else None
-    current = reshape.current_work_mask(refined, full_mask, (h, w))
+    crop = store.layer_crop(session_id, source.id) if refined is None else None
+    current = reshape.current_work_mask(refined, crop, full_hw, (h, w))
     mask_work = reshape.new_mask(mode, current, segment)
     layer, mask = reshape.layer_from_canvas(canvas, mask_work, full_hw)
     new_sources = EditSources(canvas=canvas, rough=sources.rough, refined=mask_work,

@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from storage.layers import nearest_indices
+from storage.layers import alpha_bbox, nearest_indices
 
 MODES = ("grow", "shrink", "whole", "largest", "point")
 GROW_FRACTION = 0.02
@@ -101,28 +101,55 @@ def to_full(mask_work: np.ndarray, full_hw: tuple[int, int]) -> np.ndarray:
 
 def layer_from_canvas(canvas: np.ndarray, mask_work: np.ndarray,
                       full_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The full-size RGBA layer and mask of a region cut from the stored canvas."""
+    """The full-size RGBA layer and mask of a region cut from the stored canvas.
+
+    Only the region's bounding box is resampled (Lanczos, the box's part of the same full-size
+    mapping) and written; the rest of the layer is 0.
+    """
     H, W = full_hw
     rgb = np.asarray(canvas)
-    if rgb.shape[:2] != (H, W):
-        from engine.imageio import resize_rgb
-
-        rgb = resize_rgb(rgb.astype(np.uint8), (H, W), "lanczos")
     mask = to_full(np.asarray(mask_work).astype(bool), (H, W))
     layer = np.zeros((H, W, 4), np.uint8)
-    layer[..., :3] = np.where(mask[..., None], rgb, 0)
-    layer[..., 3] = np.where(mask, 255, 0)
+    box = alpha_bbox(mask)
+    if box is None:
+        return layer, mask
+    t, b, l, r = box
+    h, w = rgb.shape[:2]
+    if (h, w) == (H, W):
+        part = rgb[t:b, l:r]
+    else:
+        from PIL import Image
+
+        src = (l * w / W, t * h / H, r * w / W, b * h / H)
+        part = np.asarray(Image.fromarray(np.ascontiguousarray(rgb.astype(np.uint8))).resize(
+            (r - l, b - t), Image.Resampling.LANCZOS, box=src))
+    inside = mask[t:b, l:r]
+    layer[t:b, l:r, :3] = np.where(inside[..., None], part, 0)
+    layer[t:b, l:r, 3] = inside * np.uint8(255)
     return layer, mask
 
 
-def current_work_mask(refined: Optional[np.ndarray], full_mask: Optional[np.ndarray],
+def crop_to_work_mask(alpha: np.ndarray, x: int, y: int, full_hw: tuple[int, int],
                       work_hw: tuple[int, int]) -> np.ndarray:
-    """The layer's region at work size: `refined` when given (a reshape's own mask), else its
-    full-size mask (what the user sees, M*_f and M_f together) sampled down."""
+    """A layer's region (alpha > 0 of a crop at x, y in the full image) sampled to work size by
+    nearest neighbour, reading only the crop."""
+    H, W = full_hw
+    h, w = work_hw
+    rows, cols = nearest_indices(H, h), nearest_indices(W, w)
+    ch, cw = alpha.shape
+    ri = (rows >= y) & (rows < y + ch)
+    ci = (cols >= x) & (cols < x + cw)
+    out = np.zeros((h, w), bool)
+    out[np.ix_(ri, ci)] = alpha[rows[ri] - y][:, cols[ci] - x] > 0
+    return out
+
+
+def current_work_mask(refined: Optional[np.ndarray], crop, full_hw: tuple[int, int],
+                      work_hw: tuple[int, int]) -> np.ndarray:
+    """The layer's region at work size: `refined` when given (a reshape's own mask), else the
+    region of its stored layer (`crop`: a PlacedLayer; what the user sees, M*_f and M_f together)."""
     if refined is not None and np.asarray(refined).shape == tuple(work_hw):
         return np.asarray(refined).astype(bool)
-    if full_mask is None:
+    if crop is None:
         raise ReshapeError("the layer's region is not stored")
-    H, W = full_mask.shape
-    h, w = work_hw
-    return np.asarray(full_mask)[nearest_indices(H, h)][:, nearest_indices(W, w)].astype(bool)
+    return crop_to_work_mask(crop.rgba[..., 3], crop.x, crop.y, full_hw, work_hw)

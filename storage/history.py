@@ -211,15 +211,17 @@ class HistoryStore(LayerMixin, RenderMixin):
         return self._insert_version(info.id, parent, fields, blobs, src)
 
     @staticmethod
-    def _encode_layer(info: SessionInfo, layer: np.ndarray, mask: np.ndarray) -> tuple[bytes, bytes]:
-        """Check a full-size layer and mask and encode them as PNG."""
+    def _encode_layer(info: SessionInfo, layer: np.ndarray, mask: np.ndarray,
+                      level: int | None = None) -> tuple[bytes, bytes]:
+        """Check a full-size layer and mask and encode them as PNG (zlib `level`; None: the default)."""
         layer, mask = np.asarray(layer), np.asarray(mask)
         if layer.shape != (info.height, info.width, 4) or layer.dtype != np.uint8:
             raise InvalidOperationError(
                 f"the layer must be [{info.height}, {info.width}, 4] uint8, got {list(layer.shape)} {layer.dtype}")
         if mask.shape != (info.height, info.width):
             raise InvalidOperationError(f"the mask must be [{info.height}, {info.width}], got {list(mask.shape)}")
-        return encode_png(layer), encode_png(mask.astype(bool))
+        kw = {} if level is None else {"level": level}
+        return encode_png(layer, **kw), encode_png(mask.astype(bool), **kw)
 
     def _insert_version(self, session_id: str, parent: str | None, fields: dict,
                         blobs: tuple[bytes, bytes] | None, sources: dict | None,

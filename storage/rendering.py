@@ -31,7 +31,7 @@ class RenderMixin:
         """Return the session's original photo, [H, W, 3] uint8, verified against its SHA-256."""
         with self._read() as db:
             session = refs.find_session(db, session_id)
-            return self._decode_original(db, session)
+            return np.array(self._decode_original(db, session))
 
     def layer(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
         """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original).
@@ -57,12 +57,10 @@ class RenderMixin:
         with self._read() as db:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
-            if version.op is None or version.op == "reshape":
+            if version.op is None:
                 if version.mask_blob is None:
                     return None
-                mask = decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
-                if version.op is None:
-                    return mask
+                return decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
             placed = self._own_layer(db, session, version)
             return None if placed is None else layers.placed_mask(placed, session.height, session.width)
 
@@ -77,33 +75,44 @@ class RenderMixin:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
             if version.depth == 0:
-                return self._decode_original(db, session)
+                return np.array(self._decode_original(db, session))
+            remembered = self.pixels.get(("render", version.id))
+            if remembered is not None:
+                return np.array(remembered)
             cached = db.get(RenderCacheRow, version.id)
             if cached is not None:
                 image = self._decode_cached(db, cached.blob, session)
                 if image is not None:
+                    kept = np.array(image)
+                    kept.flags.writeable = False
+                    self.pixels.put(("render", version.id), kept, kept.nbytes)
                     return image
             path = refs.ancestor_path(db, version.id)
             snapshots = layers.fold(path_rows(db, version.id))
             final = snapshots[-1]
             done, image = 0, None
-            for i in range(len(path) - 2, 0, -1):
+            for i in range(len(path) - 2, 0, -1):  # the deepest ancestor whose stack is a prefix of ours
                 prefix = snapshots[i]
-                if path[i].cached_blob and final[:len(prefix)] == prefix:
+                if final[:len(prefix)] != prefix:
+                    continue
+                image = self.pixels.get(("render", path[i].id))  # in memory: no decoding at all
+                if image is None and path[i].cached_blob:
                     image = self._decode_cached(db, path[i].cached_blob, session)
-                    if image is not None:
-                        done = len(prefix)
-                        break
+                if image is not None:
+                    done = len(prefix)
+                    break
             if image is None:
                 image = self._decode_original(db, session)
-            if not image.flags.writeable:
-                image = np.array(image)
+            image = np.array(image)  # a fresh array to draw on (cached arrays are read-only)
             for entry in final[done:]:
                 if entry.visible and entry.opacity > 0:
                     layers.compose_placed(image, self._load_placed(db, entry))
-            session_key, version_key = session.id, version.id
-        self._cache_render(session_key, version_key, image)
-        return image
+            session_key, version_key, is_op = session.id, version.id, version.op is not None
+        image.flags.writeable = False
+        self.pixels.put(("render", version_key), image, image.nbytes)
+        if not is_op:  # a layer operation recomposes from its cached prefix: no 3 B/px blob per operation
+            self._cache_render(session_key, version_key, image)
+        return np.array(image)
 
     def _own_layer(self, db: Session, session, version) -> Optional[layers.PlacedLayer]:
         """The placed layer a version stands for: its edit's, or its target's as the operation left it."""
@@ -117,10 +126,16 @@ class RenderMixin:
         return None if entry is None else self._load_placed(db, entry)
 
     def _decode_original(self, db: Session, session) -> np.ndarray:
-        image = decode_png(get_blob(db, session.original_blob, "original"), "RGB", "original")
-        if image.shape != (session.height, session.width, 3):
-            raise CorruptBlobError(f"stored original of session {session.id[:8]} has the wrong size")
-        return image
+        """The original, decoded once per process (a read-only array: copy before drawing on it)."""
+
+        def make() -> np.ndarray:
+            image = decode_png(get_blob(db, session.original_blob, "original"), "RGB", "original")
+            if image.shape != (session.height, session.width, 3):
+                raise CorruptBlobError(f"stored original of session {session.id[:8]} has the wrong size")
+            image.flags.writeable = False
+            return image
+
+        return self.pixels.get_or_make(("original", session.original_blob), make, lambda a: a.nbytes)
 
     @staticmethod
     def _decode_cached(db: Session, sha: str, session) -> Optional[np.ndarray]:

@@ -243,3 +243,29 @@ def test_ora_writes_visibility_opacity_offsets_and_crops(store, tmp_path):
     assert (attrs[2]["x"], attrs[2]["y"], attrs[2]["shape"]) == (0, t + 5, (H - (t + 5), r - 7))  # clipped at 2 sides
     assert (attrs[0]["x"], attrs[0]["y"], attrs[0]["shape"]) == (BOXES[0][1], BOXES[0][0], (20, 24))
     assert np.array_equal(flat, store.render(s.id))
+
+
+def test_renders_come_from_memory_and_equal_a_fresh_process(tmp_path):
+    url = f"sqlite:///{tmp_path / 'mem.db'}"
+    store = HistoryStore(url)
+    s, original, layers, vs = _session(store, BOXES)
+    store.layer_op(s.id, "hide", vs[0].id)
+    store.layer_op(s.id, "move", vs[2].id, args={"dx": 3, "dy": -2})
+    warm = store.render(s.id)
+    hits = store.pixels.hits
+    again = store.render(s.id)
+    assert store.pixels.hits > hits and np.array_equal(again, warm)
+    again[0, 0] = 0  # callers get their own array; the cached one is untouched
+    assert np.array_equal(store.render(s.id), warm)
+    from storage.models import RenderCacheRow
+
+    with store._read() as db:  # layer-operation versions are not written to the render cache
+        ops = {v.id for v in store.tree(s.id) if v.op}
+        from sqlalchemy import select
+
+        assert not ops & set(db.execute(select(RenderCacheRow.version_id)).scalars())
+    store.close()
+    fresh = HistoryStore(url)
+    want = ref_compose(original, [(layers[1], 1.0), (ref_shift(layers[2], 3, -2), 1.0)])
+    assert np.array_equal(fresh.render(s.id), want) and np.array_equal(warm, want)
+    fresh.close()

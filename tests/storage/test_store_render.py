@@ -50,6 +50,7 @@ def test_render_cache_is_used_and_repaired(store):
     assert np.array_equal(store.render(s.id), first)
     with store._write() as db:  # damage the cached render: it is detected and rebuilt
         db.execute(update(Blob).where(Blob.sha256 == sha).values(data=b"garbage"))
+    store.pixels.clear()  # as a new process: nothing decoded in memory (storage/pixel_cache.py)
     assert np.array_equal(store.render(s.id), _expected(3))
     with store._read() as db:
         new_sha = db.get(RenderCacheRow, vs[2].id).blob
