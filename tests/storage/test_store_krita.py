@@ -31,7 +31,9 @@ def test_krita_flattens_the_ora_to_the_render(tmp_path, layer_ops):
     store.export(session.id, "HEAD", ora)
     store.export(session.id, "HEAD", png)
     env = {**os.environ, "HOME": str(tmp_path / "home")}
-    r = subprocess.run(["xvfb-run", "-a", "krita", str(ora), "--export", "--export-filename", str(flat)],
+    # Our own display number (-a searches up from it): two runs starting together on :99 can collide.
+    server = str(100 + (os.getpid() * 7 + int(layer_ops)) % 4000)
+    r = subprocess.run(["xvfb-run", "-a", "-n", server, "krita", str(ora), "--export", "--export-filename", str(flat)],
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0 and flat.is_file(), r.stderr[-2000:]
     ours = np.asarray(Image.open(png).convert("RGB")).astype(int)
