@@ -31,10 +31,14 @@ def test_krita_flattens_the_ora_to_the_render(tmp_path, layer_ops):
     store.export(session.id, "HEAD", ora)
     store.export(session.id, "HEAD", png)
     env = {**os.environ, "HOME": str(tmp_path / "home")}
-    # Our own display number (-a searches up from it): two runs starting together on :99 can collide.
-    server = str(100 + (os.getpid() * 7 + int(layer_ops)) % 4000)
-    r = subprocess.run(["xvfb-run", "-a", "-n", server, "krita", str(ora), "--export", "--export-filename", str(flat)],
-                       capture_output=True, text=True, timeout=300, env=env)
+    # Our own display number (-a searches up from it): two xvfb-run starting together can collide on
+    # a display, and Krita then cannot connect to it; that (and only that) is retried on another one.
+    for attempt in range(3):
+        server = str(100 + (os.getpid() * 7 + 13 * attempt + int(layer_ops)) % 4000)
+        r = subprocess.run(["xvfb-run", "-a", "-n", server, "krita", str(ora), "--export", "--export-filename",
+                            str(flat)], capture_output=True, text=True, timeout=300, env=env)
+        if r.returncode == 0 or "could not connect to display" not in r.stderr:
+            break
     assert r.returncode == 0 and flat.is_file(), r.stderr[-2000:]
     ours = np.asarray(Image.open(png).convert("RGB")).astype(int)
     theirs = np.asarray(Image.open(flat).convert("RGB")).astype(int)
