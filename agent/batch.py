@@ -30,10 +30,18 @@ def task_key(script: str, image: str, seed: int, turns: list[str] | tuple[str, .
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
-def make_tasks(scripts: list[Any], engine: str, edit_params: dict[str, Any]) -> list[BatchTask]:
-    """One task per `agent.replay.ReplayScript`; output folders named by script stem, made unique."""
+def make_tasks(scripts: list[Any], engine: str, edit_params: dict[str, Any],
+               indexes: Optional[list[int]] = None) -> list[BatchTask]:
+    """One task per `agent.replay.ReplayScript`; output folders named by script stem, made unique.
+
+    Args:
+        scripts: the parsed scripts.
+        engine, edit_params: the settings (part of each task's key).
+        indexes: each script's position in the summary (default 0, 1, ...).
+    """
     tasks, used = [], set()
-    for i, s in enumerate(scripts):
+    for j, s in enumerate(scripts):
+        i = indexes[j] if indexes is not None else j
         stem = Path(s.path).stem or "script"
         name, n = stem, 2
         while name in used:

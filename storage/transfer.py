@@ -47,10 +47,9 @@ class SessionBundle:
         return sum(len(data) for _, data in self.blobs.values())
 
 
-_SESSION_COLS = ("id", "name", "source_path", "width", "height", "original_blob", "head_version_id",
-                 "head_branch", "created_at")
-_VERSION_COLS = ("id", "parent_id", "instruction", "action", "params", "timings", "layer_blob", "mask_blob",
-                 "redo_child_id", "depth", "created_at")
+# every column, so a migration that adds one (like 0002's version numbers) is carried along
+_SESSION_COLS = tuple(c.key for c in SessionRow.__table__.columns)
+_VERSION_COLS = tuple(c.key for c in VersionRow.__table__.columns if c.key != "session_id")
 
 
 def dump_session(store: Any, session_id: str) -> SessionBundle:

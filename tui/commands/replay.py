@@ -24,13 +24,19 @@ Writes DIR/turn-01.png, turn-02.png, ...: the image after each turn. Exports a t
 path, .., ~, a symlink leading out) is refused unless --allow-exports-anywhere. Existing files
 are never replaced without --force.
 Limits: a script of at most 1 MB and 1,000 turns, YAML aliases expanding it at most 10x.
-A turn that fails is reported and the replay goes on; the exit status is 1 if any turn failed."""
+A turn that fails is reported and the replay goes on; the exit status is 1 if any turn failed.
+
+batches: several scripts or a folder of them (or --jobs/--ray/--resume) replay in parallel:
+  zone replay scripts/ --jobs 2 --engine tiny        # 2 local workers, one engine each
+  zone replay a.yaml b.yaml --ray auto --db postgresql+psycopg://host/zone
+Images go to DIR/<script>/turn-NN.png (DIR: --out, default ./replay-batch); sessions to --db.
+A script that fails, or whose worker dies, is retried once on another worker."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="replay a scripted conversation (YAML)", description=__doc__,
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("script", help="the YAML script")
+    p.add_argument("script", nargs="+", help="the YAML script(s), or folders of them")
     p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--db", default=None, metavar="PATH_OR_URL",
@@ -44,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-exports-anywhere", action="store_true",
                    help="let the script's turns save files outside DIR (only for scripts you trust)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    from tui.commands.replay_batch import add_batch_arguments
+
+    add_batch_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -51,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
     from agent.replay import load_script, prepare_out_dir, run_replay
     from agent.service import ZoneService
     from tui.cli import UserError
+    from tui.commands.replay_batch import is_batch, run_batch_command
 
+    if is_batch(args):
+        return run_batch_command(args)
+    args.script = args.script[0]
     script = load_script(args.script)
     if not script.image.is_file():
         raise UserError(f"the script's image {str(script.image)!r} does not exist")
