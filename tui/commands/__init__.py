@@ -5,6 +5,7 @@ COMMAND_MODULES = (
     "chat",
     "classify",
     "replay",
+    "eval",
     "history",
     "models",
     "bench",
