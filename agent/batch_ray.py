@@ -46,12 +46,14 @@ class RayWorker:
         return os.getpid()
 
     def run(self, task: BatchTask) -> Iterator[tuple]:
-        """Replay one script, yielding ("turn", i, failed) as turns end, then ("done", result) or ("failed", msg)."""
+        """Replay one script, yielding ("start", pid), ("turn", i, failed) as turns end, then ("done", result)
+        or ("failed", message)."""
         from agent.batch_local import _one_line
 
         if self.worker is None:
             yield ("broken", self.error or "the worker could not start")
             return
+        yield ("start", os.getpid())
         events: queue.Queue = queue.Queue()
 
         def work() -> None:
@@ -171,6 +173,9 @@ class RayBackend:
                                       message=f"worker {worker} died ({type(exc).__name__})"))
                 continue
             kind = item[0]
+            if kind == "start":
+                out.append(BatchEvent("start", worker, key=key, pid=item[1]))
+                continue
             if kind == "turn":
                 out.append(BatchEvent("turn", worker, key=key, turn=item[1], turn_failed=item[2]))
                 continue

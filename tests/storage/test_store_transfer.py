@@ -1,0 +1,66 @@
+"""Moving a session between databases (a batch worker's scratch store -> the history DB)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from storage.errors import InvalidOperationError
+from storage.history import HistoryStore
+from storage.transfer import completed_replays, dump_session, load_session, mark_complete
+from tests.storage.storehelp import commit_layer, make_image
+
+
+def _history(store: HistoryStore):
+    """A session with a branchy tree, undo/redo pointers, a named branch and messages."""
+    s = store.create_session(make_image(), name="photo.png", source_path="/tmp/photo.png")
+    v1 = commit_layer(store, s.id, 1, "make it blue")
+    v2 = commit_layer(store, s.id, 2, "add a hat")
+    store.undo(s.id)
+    v3 = commit_layer(store, s.id, 3, "add a crown")  # a sibling of v2 on a new branch
+    store.branch(s.id, "crowns")
+    store.checkout(s.id, v2.id)
+    store.add_message(s.id, "user", "add a hat", version_id=v1.id)
+    store.add_message(s.id, "assistant", "Added a hat.", version_id=v2.id, meta={"intent": "edit", "n": 2})
+    return s, (v1, v2, v3)
+
+
+def _snapshot(store: HistoryStore, sid: str):
+    info = store.get_session(sid)
+    tree = [(v.id, v.parent_id, v.instruction, v.params, v.depth, v.number, sorted(v.branches), v.is_head)
+            for v in store.tree(sid)]
+    msgs = [(m.role, m.text, m.version_id, m.meta) for m in store.messages(sid)]
+    renders = {v.id: store.render(sid, v.id).tobytes() for v in store.tree(sid)}
+    return info.name, info.head_branch, info.head_version_id, tree, sorted(map(tuple, map(vars, store.branches(sid)))), msgs, renders
+
+
+def test_a_bundle_recreates_the_session_with_the_same_ids(tmp_path):
+    src, dst = HistoryStore(f"sqlite:///{tmp_path / 'a.db'}"), HistoryStore(f"sqlite:///{tmp_path / 'b.db'}")
+    s, (v1, v2, v3) = _history(src)
+    bundle = pickle.loads(pickle.dumps(dump_session(src, s.id)))  # it crosses a process boundary
+    assert bundle.nbytes() > 0
+    info = load_session(dst, bundle, marker={"key": "k1", "script": "a.yaml", "turns": 3})
+    assert info.id == s.id and info.head_version_id == v2.id
+    before, after = _snapshot(src, s.id), _snapshot(dst, s.id)
+    assert before[:5] == after[:5] and before[6] == after[6]
+    assert after[5][:-1] == before[5]  # the same messages, plus the completion marker at the end
+    assert after[5][-1][0] == "system" and after[5][-1][3]["replay"]["key"] == "k1"
+    # redo pointers came along: undo then redo on the copy lands where it does on the original
+    assert dst.undo(s.id).id == v1.id and dst.redo(s.id).id == v2.id
+    assert np.array_equal(dst.layer(s.id, v3.id), src.layer(s.id, v3.id))
+    assert completed_replays(dst) == {"k1": s.id} and completed_replays(src) == {}
+    with pytest.raises(InvalidOperationError):
+        load_session(dst, bundle)  # never twice
+    src.close(), dst.close()
+
+
+def test_mark_complete_marks_a_session_written_in_place(tmp_path):
+    store = HistoryStore(f"sqlite:///{tmp_path / 'a.db'}")
+    s, _ = _history(store)
+    mark_complete(store, s.id, {"key": "abc", "script": "x.yaml", "turns": 2})
+    assert completed_replays(store) == {"abc": s.id}
+    with pytest.raises(InvalidOperationError):
+        mark_complete(store, "f" * 32, {"key": "zzz"})
+    store.close()
