@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates .venv and installs Zone into it. `--dev` adds the test tools.
+# Creates .venv and installs Zone into it. `--dev` adds the test tools and the ray extra (so the
+# Ray batch tests run in CI rather than skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 extra=""
-[ "${1:-}" = "--dev" ] && extra="[dev]"
+[ "${1:-}" = "--dev" ] && extra="[dev,ray]"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -75,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
                                   db_url=store.url if direct else None)
             bar = BatchProgressBar(sys.stderr)
             try:
-                report = run_batch(tasks, make_backend(args, config, len(tasks) - len(skip)), store, out_root,
-                                   skip=skip, on_progress=bar)
+                with contextlib.redirect_stdout(sys.stderr):  # stdout: the scores only
+                    report = run_batch(tasks, make_backend(args, config, len(tasks) - len(skip)), store,
+                                       out_root, skip=skip, on_progress=bar)
             finally:
                 bar.close()
         finally:
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         if single.items or multi.items:
             from engine.metrics import load_scorers
 
-            clip, dino, missing = load_scorers(args.metrics_device, download=args.download_models)
+            with contextlib.redirect_stdout(sys.stderr):
+                clip, dino, missing = load_scorers(args.metrics_device, download=args.download_models)
         result = {
             "dataset": str(args.dataset), "engine": args.engine, "sessions": len(sessions),
             "turns": sum(len(s.turns) for s in sessions), "left_out": left_out,

@@ -7,6 +7,7 @@ functions (the driver never imports torch; the workers do).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -151,7 +152,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
         todo = sum(1 for t in tasks if t.key not in skip)
         backend = make_backend(args, config, todo)
         try:
-            report = run_batch(tasks, backend, store, out_root, skip=skip, on_progress=bar)
+            # anything a library prints meanwhile (Ray reports dead workers on stdout) goes to
+            # stderr, so stdout carries only the summary (--json stays parseable)
+            with contextlib.redirect_stdout(sys.stderr):
+                report = run_batch(tasks, backend, store, out_root, skip=skip, on_progress=bar)
         finally:
             bar.close()
     finally:
