@@ -7,9 +7,12 @@ exit code, its task is reported and the driver may start a replacement.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import shutil
+import tempfile
 from typing import Any, Optional
 
 from agent.batch_types import BatchEvent, BatchTask, WorkerConfig
@@ -73,7 +76,8 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, config: WorkerConfig, jobs: int) -> None:
-        self.config = config
+        self._root = tempfile.mkdtemp(prefix="zone-batch-")
+        self.config = dataclasses.replace(config, scratch_root=self._root)
         self.jobs = max(1, int(jobs))
         self._ctx = mp.get_context("spawn")
         self._events = self._ctx.Queue()
@@ -139,3 +143,4 @@ class LocalBackend:
             if proc.is_alive():
                 proc.terminate()
                 proc.join(timeout=5)
+        shutil.rmtree(self._root, ignore_errors=True)  # what killed workers left

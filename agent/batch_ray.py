@@ -7,8 +7,11 @@ and streams its events back: every turn as it ends, then the result or the error
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
+import shutil
+import tempfile
 import threading
 from typing import Any, Iterator, Optional
 
@@ -88,7 +91,10 @@ class RayBackend:
                  max_workers: Optional[int] = None) -> None:
         if not ray_available():
             raise BatchError('--ray needs the ray extra: pip install "zone-editor[ray]"')
-        self.config, self.address, self.jobs, self.max_workers = config, address, jobs, max_workers
+        self.address, self.jobs, self.max_workers = address, jobs, max_workers
+        # a local Ray's actors share this machine: their scratch goes where close() cleans up
+        self._root = tempfile.mkdtemp(prefix="zone-batch-") if address is None else None
+        self.config = dataclasses.replace(config, scratch_root=self._root)
         self._actors: dict[str, Any] = {}
         self._gens: dict[Any, tuple[str, str]] = {}  # generator -> (worker, key)
         self._next = 0
@@ -196,6 +202,8 @@ class RayBackend:
         import ray
 
         if not ray.is_initialized():
+            if self._root:
+                shutil.rmtree(self._root, ignore_errors=True)
             return
         for actor in self._actors.values():
             try:
@@ -205,3 +213,5 @@ class RayBackend:
         self._actors.clear()
         if self._started_ray and self.address is None:
             ray.shutdown()
+        if self._root:
+            shutil.rmtree(self._root, ignore_errors=True)

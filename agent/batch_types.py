@@ -30,6 +30,8 @@ class WorkerConfig:
         db_url: None: each worker writes a private scratch SQLite and returns the session to the
             driver (the driver alone writes the history DB). A URL: workers write there directly
             (PostgreSQL on a cluster).
+        scratch_root: a folder the driver removes at the end, where workers on its machine make
+            their scratch folders (so a killed worker leaves nothing behind); None: the system's.
     """
 
     engine: str = "real"
@@ -37,6 +39,7 @@ class WorkerConfig:
     threads: Optional[int] = None
     edit_params: dict[str, Any] = field(default_factory=dict)
     db_url: Optional[str] = None
+    scratch_root: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class BatchWorker:
 
         self.config = config
         self.worker_id = worker_id
-        self._scratch = Path(tempfile.mkdtemp(prefix="zone-batch-"))
+        root = getattr(config, "scratch_root", None)
+        self._scratch = Path(tempfile.mkdtemp(prefix="zone-batch-", dir=root if root and os.path.isdir(root) else None))
         if engine_factory is None:
             configure_torch(config.threads)
             from engine.registry import build_engine

@@ -6,7 +6,9 @@ start-up included), the steady phase (first script started -> last script done),
 the worker processes (local backends; Ray's workers are not our children), the load average, and
 whether every image equals the --jobs 1 --threads 1 reference byte for byte.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_batch.py [ROUNDS]
+    PYTHONPATH=. .venv/bin/python scripts/bench_batch.py [ROUNDS] [STEPS] [CONFIGS]
+
+CONFIGS: comma-separated kind:jobs:threads (default local:1:2,local:2:1,ray:2:1).
 """
 
 from __future__ import annotations
@@ -48,13 +50,13 @@ def digest(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path) -> dict:
+def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path, steps: int) -> dict:
     from agent.batch import make_tasks, run_batch
     from agent.batch_types import WorkerConfig
     from agent.replay import load_script
     from storage.history import HistoryStore
 
-    config = WorkerConfig(engine="tiny", device="cpu", threads=threads)
+    config = WorkerConfig(engine="tiny", device="cpu", threads=threads, edit_params={"steps": steps})
     if kind == "ray":
         from agent.batch_ray import RayBackend
 
@@ -63,7 +65,7 @@ def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path) -> 
         from agent.batch_local import LocalBackend
 
         backend = LocalBackend(config, jobs=jobs)
-    tasks = make_tasks([load_script(p) for p in scripts], "tiny", {})
+    tasks = make_tasks([load_script(p) for p in scripts], "tiny", {"steps": steps})
     out = work / f"{kind}-{jobs}-{threads}-{time.time_ns()}"
     store = HistoryStore(f"sqlite:///{out}.db")
     marks: dict[str, float] = {}
@@ -84,7 +86,7 @@ def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path) -> 
     store.close()
     assert all(o.status == "ok" for o in report.outcomes), [o.error for o in report.outcomes]
     result = {
-        "config": f"{kind} jobs={jobs} threads={threads}", "wall_s": round(wall, 2),
+        "config": f"{kind} jobs={jobs} threads={threads}", "steps": steps, "wall_s": round(wall, 2),
         "steady_s": round(marks["last_done"] - marks["first_start"], 2), "turns": report.turns,
         "worker_cpu_s": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 2),
         "load_avg_1m": round(load0, 2), "images": digest(out),
@@ -95,13 +97,15 @@ def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path) -> 
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    spec = sys.argv[3] if len(sys.argv) > 3 else "local:1:2,local:2:1,ray:2:1"
+    configs = [(k, int(j), int(t)) for k, j, t in (c.split(":") for c in spec.split(","))]
     work = Path(tempfile.mkdtemp(prefix="zone-bench-batch-"))
     scripts = write_scripts(work / "scripts")
-    configs = [("local", 1, 2), ("local", 2, 1), ("ray", 2, 1), ("local", 1, 1)]
     rows = []
     for r in range(rounds):
         for kind, jobs, threads in configs:
-            row = run(kind, jobs, threads, scripts, work)
+            row = run(kind, jobs, threads, scripts, work, steps)
             row["round"] = r + 1
             rows.append(row)
             print(json.dumps(row), flush=True)

@@ -126,8 +126,10 @@ def test_a_worker_killed_mid_batch_is_retried_and_everything_completes(baseline)
     from agent.batch_types import WorkerConfig
 
     config = WorkerConfig(engine="tiny", device="cpu", threads=1, edit_params={"steps": 2, "work_size": 64})
-    report = _run_killing(baseline, LocalBackend(config, jobs=2), "killed")
+    backend = LocalBackend(config, jobs=2)
+    report = _run_killing(baseline, backend, "killed")
     assert "signal 9" in report.outcomes[5].errors[0]
+    assert not Path(backend.config.scratch_root).exists()  # the killed worker's scratch is gone too
 
 
 def test_failed_scripts_are_listed_exit_1_and_resume_skips_the_complete_ones(tmp_path):

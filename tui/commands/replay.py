@@ -60,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
     from agent.replay import load_script, prepare_out_dir, run_replay
     from agent.service import ZoneService
     from tui.cli import UserError
-    from tui.commands.replay_batch import is_batch, run_batch_command
+    from tui.commands.replay_batch import apply_threads, is_batch, run_batch_command
 
     if is_batch(args):
         return run_batch_command(args)
+    apply_threads(args.threads)
     args.script = args.script[0]
     script = load_script(args.script)
     if not script.image.is_file():

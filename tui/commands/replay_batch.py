@@ -34,7 +34,13 @@ def is_batch(args: argparse.Namespace) -> bool:
     """True when the command line asks for the batch path (several scripts, a folder, or a batch flag)."""
     scripts = args.script if isinstance(args.script, list) else [args.script]
     return (len(scripts) > 1 or any(Path(s).is_dir() for s in scripts) or args.jobs is not None
-            or args.ray is not None or args.resume or args.threads is not None)
+            or args.ray is not None or args.resume)
+
+
+def apply_threads(threads: Optional[int]) -> None:
+    """`--threads` for the single-script path: torch reads OMP_NUM_THREADS when it is first imported."""
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
 
 
 def collect_scripts(paths: list[str]) -> list[Path]:
