@@ -2,7 +2,7 @@
 
 Runs the configurations interleaved, ROUNDS times, in this process as the driver (as `zone replay`
 does), with the tiny engine. Reports per run: wall time from the start to the last result (worker
-start-up included), the steady phase (first script started -> last script done), the CPU seconds of
+start-up included), the steady phase (every worker ready -> last script done; Ray: first start -> last done), the CPU seconds of
 the worker processes (local backends; Ray's workers are not our children), the load average, and
 whether every image equals the --jobs 1 --threads 1 reference byte for byte.
 
@@ -72,6 +72,10 @@ def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path, ste
 
     def hook(ev, _backend):
         now = time.perf_counter()
+        if ev.kind == "ready":
+            marks["ready"] = marks.get("ready", 0) + 1
+            if marks["ready"] == jobs:
+                marks["all_ready"] = now
         if ev.kind == "start":
             marks.setdefault("first_start", now)
         if ev.kind == "done":
@@ -87,7 +91,8 @@ def run(kind: str, jobs: int, threads: int, scripts: list[Path], work: Path, ste
     assert all(o.status == "ok" for o in report.outcomes), [o.error for o in report.outcomes]
     result = {
         "config": f"{kind} jobs={jobs} threads={threads}", "steps": steps, "wall_s": round(wall, 2),
-        "steady_s": round(marks["last_done"] - marks["first_start"], 2), "turns": report.turns,
+        "steady_s": round(marks["last_done"] - marks.get("all_ready", marks["first_start"]), 2),
+        "turns": report.turns,
         "worker_cpu_s": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 2),
         "load_avg_1m": round(load0, 2), "images": digest(out),
     }
