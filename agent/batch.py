@@ -178,7 +178,9 @@ class _Run:
         marker = {"key": t.key, "script": t.script, "turns": len(t.turns), "out": str(folder)}
         try:
             _write_files(folder, result.files)
-            if result.bundle is not None:
+            if report.get("session") is None:
+                pass  # a replay that failed before any edit removed its empty session: nothing to keep
+            elif result.bundle is not None:
                 from storage.transfer import load_session
 
                 load_session(self.store, result.bundle, marker=marker)

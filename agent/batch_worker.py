@@ -107,12 +107,13 @@ class BatchWorker:
             script = ReplayScript(path=Path(task.script), image=Path(task.image), seed=task.seed,
                                   turns=list(task.turns))
             service = ZoneService(store=self.store, engine_factory=lambda: self.engine, classifier=self.classifier,
-                                  seed=task.seed, edit_params=dict(self.config.edit_params), export_dir=out)
+                                  seed=task.seed, edit_params=dict(self.config.edit_params), export_dir=out,
+                                  confine_exports=True)  # scripts are shared files: exports stay in out
             report = run_replay(script, out, service=service, on_turn=on_turn)
             files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
             report = _relative_paths(report, out)
             bundle = None
-            if self.config.db_url is None:
+            if self.config.db_url is None and report["session"] is not None:  # None: removed, nothing made
                 from storage.transfer import dump_session
 
                 bundle = dump_session(self.store, report["session"])

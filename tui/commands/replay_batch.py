@@ -100,12 +100,13 @@ def prepare(args: argparse.Namespace, scripts: list[Any], out_root: Path, skip: 
 
     if out_root.exists() and not out_root.is_dir():
         raise UserError(f"--out {str(out_root)!r} is not a folder")
-    if args.resume:
+    if args.resume or getattr(args, "force", False):
         return
     for t in tasks:
         folder = out_root / t.out_name
         if t.key not in skip and folder.is_dir() and any(folder.iterdir()):
-            raise UserError(f"{str(folder)!r} already holds files; choose another --out, or --resume the batch")
+            raise UserError(f"{str(folder)!r} already holds files; choose another --out, --resume the batch, "
+                            "or --force to replace them")
 
 
 def load_all(paths: list[Path]) -> tuple[list[Any], list[tuple[int, str, str]]]:
@@ -134,8 +135,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
     from storage.history import HistoryStore
     from storage.transfer import completed_replays
 
+    from tui.cli import UserError
+
     check_positive("--jobs", args.jobs)
     check_positive("--threads", args.threads)
+    if getattr(args, "allow_exports_anywhere", False):
+        raise UserError("--allow-exports-anywhere is for one trusted script, not a batch; "
+                        "a batch's exports stay in each script's folder")
     paths = collect_scripts(args.script if isinstance(args.script, list) else [args.script])
     good, bad = load_all(paths)
     edit_params = {k: v for k, v in (("steps", args.steps), ("work_size", args.work_size)) if v is not None}
