@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from storage.blobs import get_blob, put_blob
 from storage.errors import InvalidOperationError
-from storage.models import BranchRow, MessageRow, SessionRow, VersionRow
+from storage.models import BranchRow, EditSourceRow, MessageRow, SessionRow, VersionRow
 from storage.types import SessionInfo
 
 MARKER_ROLE = "system"  # the role of the message that marks a session as complete (see `mark_complete`)
@@ -29,6 +29,7 @@ class SessionBundle:
         versions: version rows, parents before children.
         branches: branch rows.
         messages: message rows in order (without their database ids).
+        sources: edit-source rows (what a later reshape of a version needs).
         blobs: {sha256: (kind, bytes)} for the original, every layer and every mask.
     """
 
@@ -36,6 +37,7 @@ class SessionBundle:
     versions: list[dict[str, Any]] = field(default_factory=list)
     branches: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
     blobs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
@@ -50,6 +52,8 @@ class SessionBundle:
 # every column, so a migration that adds one (like 0002's version numbers) is carried along
 _SESSION_COLS = tuple(c.key for c in SessionRow.__table__.columns)
 _VERSION_COLS = tuple(c.key for c in VersionRow.__table__.columns if c.key != "session_id")
+_SOURCE_COLS = tuple(c.key for c in EditSourceRow.__table__.columns)
+_SOURCE_BLOBS = ("canvas_blob", "rough_blob", "refined_blob")
 
 
 def dump_session(store: Any, session_id: str) -> SessionBundle:
@@ -79,13 +83,20 @@ def dump_session(store: Any, session_id: str) -> SessionBundle:
             for m in db.execute(select(MessageRow).where(MessageRow.session_id == row.id)
                                 .order_by(MessageRow.id)).scalars()
         ]
+        ids = [v["id"] for v in versions]
+        sources = [
+            {c: getattr(r, c) for c in _SOURCE_COLS}
+            for r in db.execute(select(EditSourceRow).where(EditSourceRow.version_id.in_(ids))
+                                .order_by(EditSourceRow.version_id)).scalars()
+        ] if ids else []
         blobs: dict[str, tuple[str, bytes]] = {row.original_blob: ("original", get_blob(db, row.original_blob, "original"))}
-        for v in versions:
-            for kind in ("layer", "mask"):
-                sha = v[f"{kind}_blob"]
-                if sha and sha not in blobs:
-                    blobs[sha] = (kind, get_blob(db, sha, kind))
-    return SessionBundle(session=session, versions=versions, branches=branches, messages=messages, blobs=blobs)
+        wanted = [(v[f"{kind}_blob"], kind) for v in versions for kind in ("layer", "mask")]
+        wanted += [(src[c], "source") for src in sources for c in _SOURCE_BLOBS]
+        for sha, kind in wanted:
+            if sha and sha not in blobs:
+                blobs[sha] = (kind, get_blob(db, sha, kind))
+    return SessionBundle(session=session, versions=versions, branches=branches, messages=messages,
+                         sources=sources, blobs=blobs)
 
 
 def load_session(store: Any, bundle: SessionBundle, marker: Optional[dict[str, Any]] = None) -> SessionInfo:
@@ -116,6 +127,8 @@ def load_session(store: Any, bundle: SessionBundle, marker: Optional[dict[str, A
         for v in bundle.versions:
             if v["redo_child_id"]:
                 db.get(VersionRow, v["id"]).redo_child_id = v["redo_child_id"]
+        for src in getattr(bundle, "sources", []):
+            db.add(EditSourceRow(**src))
         for b in bundle.branches:
             db.add(BranchRow(session_id=row.id, **b))
         for m in bundle.messages:

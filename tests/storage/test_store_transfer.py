@@ -64,3 +64,36 @@ def test_mark_complete_marks_a_session_written_in_place(tmp_path):
     with pytest.raises(InvalidOperationError):
         mark_complete(store, "f" * 32, {"key": "zzz"})
     store.close()
+
+
+def test_edit_sources_travel_with_the_session(tmp_path):
+    """What a later reshape needs of each edit (I_sty, M_b, M_f) comes along with the versions."""
+    from sqlalchemy import func, select
+
+    from agent.service import ZoneService
+    from storage.models import EditSourceRow
+    from tests.agent.fakes import FakeEngine, make_photo
+
+    src = HistoryStore(f"sqlite:///{tmp_path / 'a.db'}")
+    service = ZoneService(store=src, engine_factory=FakeEngine, export_dir=tmp_path)
+    s = service.open_image(make_photo(tmp_path / "photo.png"))
+    service.handle(s.id, "make his tie blue")
+    service.handle(s.id, "give him a hat")
+    dst = HistoryStore(f"sqlite:///{tmp_path / 'b.db'}")
+    load_session(dst, dump_session(src, s.id))
+
+    def rows(store):
+        with store._read() as db:
+            return sorted((r.version_id, r.canvas_blob, r.rough_blob, r.refined_blob, str(r.mask_params))
+                          for r in db.execute(select(EditSourceRow)).scalars())
+
+    assert len(rows(src)) == 2 and rows(dst) == rows(src)
+    with dst._read() as db:
+        from storage.blobs import get_blob
+
+        for _, canvas, rough, refined, _ in rows(dst):
+            for sha in (canvas, rough, refined):
+                if sha:
+                    assert get_blob(db, sha)  # present and intact
+    assert np.array_equal(dst.render(s.id), src.render(s.id))
+    src.close(), dst.close()
