@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from agent import layer_replies, replies
 from agent.history_ops import last_edit, run_command, sibling_seed
 from agent.layer_actions import plan_layer_turn, run_layer_op
-from agent.state import EditOutcome, TurnContext, TurnState
+from agent.state import EditOutcome, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,19 @@ class GraphDeps:
     edit_params: dict = field(default_factory=dict)
     export_dir: Path = Path(".")
     confine_exports: bool = False
+    engine_ready: Callable[[], bool] = lambda: True
+
+
+def _part_reporter(progress: Optional[Callable[[Any], None]], part: int, parts: int):
+    """Engine progress for edit `part` of `parts`, as `TurnProgress` (None when nobody listens)."""
+    if progress is None:
+        return None
+
+    def report(event: Any) -> None:
+        progress(TurnProgress(event.stage, getattr(event, "step", 0), getattr(event, "total", 0),
+                              getattr(event, "message", ""), part, parts))
+
+    return report
 
 
 def build_graph(deps: GraphDeps):
@@ -79,7 +92,9 @@ def build_graph(deps: GraphDeps):
         sid = state["session_id"]
         results: list[EditOutcome] = []
         error: Optional[str] = None
-        for planned in state["edits"]:
+        planned_edits = state["edits"]
+        for part, planned in enumerate(planned_edits, start=1):
+            report = _part_reporter(ctx.progress, part, len(planned_edits))
             try:
                 parent = deps.store.resolve(sid, planned.get("parent") or "HEAD")
                 seed = planned.get("seed")
@@ -92,9 +107,13 @@ def build_graph(deps: GraphDeps):
                 if planned.get("text_scale") is not None:  # a relative follow-up ("a bit more")
                     extra["text_scale"] = float(planned["text_scale"])
                 params = EditParams(action=planned["action"], seed=int(seed), **extra)
+                if report is not None:
+                    report(TurnProgress("edit", 0, 0, planned["instruction"]))
+                    if not deps.engine_ready():
+                        report(TurnProgress("start"))
                 engine = deps.get_engine()
                 image = deps.store.render(sid, parent.id)
-                result = engine.edit(image, planned["instruction"], params, progress=ctx.progress, cancel=ctx.cancel)
+                result = engine.edit(image, planned["instruction"], params, progress=report, cancel=ctx.cancel)
                 version = deps.store.commit(
                     sid, layer=result.layer, mask=result.mask, instruction=planned["instruction"],
                     action=planned["action"], params=result.params or params.to_dict(),
@@ -104,6 +123,7 @@ def build_graph(deps: GraphDeps):
                 break
             results.append({
                 "version_id": version.id, "parent_id": parent.id, "depth": version.depth,
+                "number": version.number, "parent_number": parent.number,
                 "instruction": planned["instruction"],
                 "action": planned["action"], "kind": planned["kind"], "seed": int(seed),
                 "mask_fraction": float(result.mask_fraction), "where": replies.where(result.mask),
@@ -198,4 +218,6 @@ def one_line(exc: BaseException) -> str:
     log.debug("edit failed", exc_info=exc)  # not a user error: the traceback for debugging
     if isinstance(exc, MemoryError):
         return "out of memory; try a smaller image or --device cpu"
-    return f"{type(exc).__name__}: {msg}"
+    if isinstance(exc, OSError):
+        return msg  # a file or a disk: its message says which
+    return "an internal error stopped it (run with ZONE_DEBUG=1 to see the details)"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from agent.exports import missing_folder
 from agent.state import Command
 from agent.understand import LastEdit
 from common.safe_write import OutputError, OutputExistsError, inside
@@ -40,42 +41,18 @@ def sibling_seed(store: Any, session_id: str, parent_id: str, instruction: str) 
 
 
 def version_by_number(store: Any, session_id: str, number: int):
-    """ "version N": the version at depth N on HEAD's line (0 = the original).
+    """ "version N": the version whose stable number is N (v0 is the original), or None."""
+    from storage.errors import NotFoundError
 
-    An ancestor of HEAD wins; otherwise the newest descendant of HEAD at that depth (after an
-    undo, "go to version 3" goes forward again); otherwise the newest version at that depth.
-    """
-    tree = store.tree(session_id)
-    by_id = {v.id: v for v in tree}
-    head = next(v for v in tree if v.is_head)
-    ancestors = set()
-    cur = head
-    while cur is not None and cur.id not in ancestors:  # a tampered cycle must not hang
-        ancestors.add(cur.id)
-        cur = by_id.get(cur.parent_id) if cur.parent_id else None
-    at_depth = [v for v in tree if v.depth == number]
-    if not at_depth:
+    try:
+        return store.resolve(session_id, f"v{int(number)}")
+    except NotFoundError:
         return None
-    for v in at_depth:
-        if v.id in ancestors:
-            return v
-
-    def descends_from_head(v) -> bool:
-        seen: set[str] = set()
-        while v is not None and v.id not in seen:
-            if v.id == head.id:
-                return True
-            seen.add(v.id)
-            v = by_id.get(v.parent_id) if v.parent_id else None
-        return False
-
-    below = [v for v in at_depth if descends_from_head(v)]
-    return max(below or at_depth, key=lambda v: v.created_at)
 
 
 def _info(v) -> dict:
     return {"id": v.id, "parent_id": v.parent_id, "instruction": v.instruction, "action": v.action,
-            "depth": v.depth, "branches": list(v.branches)}
+            "depth": v.depth, "number": v.number, "branches": list(v.branches)}
 
 
 def _free_branch_name(store: Any, session_id: str) -> str:
@@ -137,8 +114,9 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
             if "version_number" in cmd:
                 target = version_by_number(store, session_id, cmd["version_number"])
                 if target is None:
-                    n = max(v.depth for v in store.tree(session_id))
-                    return done, f"there is no version {cmd['version_number']}; versions go from 0 (the original) to {n}"
+                    n = max(v.number for v in store.tree(session_id))
+                    return done, (f"there is no version {cmd['version_number']}: the versions are v0 "
+                                  f"(the original) to v{n}")
                 store.checkout(session_id, target.id)
             else:
                 store.checkout(session_id, cmd["ref"])
@@ -148,7 +126,11 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
             done["name"] = name
         elif intent == "export":
             path = _export_path(store, session_id, cmd, export_dir, confine)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if confine:  # a replay writes its own output tree, inside --out
+                path.parent.mkdir(parents=True, exist_ok=True)
+            problem = missing_folder(path)
+            if problem:
+                return done, problem  # the chat and the export dialog refuse it with the same words
             ref = cmd.get("ref") or "HEAD"  # a typed export (the TUI dialog) names the version it writes
             try:
                 done["path"] = str(store.export(session_id, ref, path, hint=EXISTS_HINT))

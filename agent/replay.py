@@ -160,9 +160,10 @@ def run_replay(script: ReplayScript, out_dir: str | Path, *, engine: str = "real
 
     A failing turn is reported in its entry (`error`) and the replay goes on. A replay that
     fails without committing any edit removes its (empty) session again. Returns the report
-    `{"session", "image", "seed", "turns": [{"text", "intent", "action", "version", "parent",
-    "head", "reply", "error", "clarify", "image"}], "failed", "final"}`; `final` is the last
-    turn's image; `session` is None when the empty session was removed.
+    `{"session", "image", "seed", "turns": [{"text", "intent", "action", "version", "number",
+    "parent", "head", "reply", "error", "clarify", "image"}], "failed", "final"}`; `final` is the
+    last turn's image; `session` is None when the empty session was removed; `number` is the
+    version's stored number (v3 is 3).
 
     Args:
         force: replace turn images left by an earlier replay in `out_dir`.
@@ -212,6 +213,7 @@ def _run_turn(service: Any, session_id: str, i: int, text: str, out: Path, force
     image_path, save_error = _save(service, session_id, turn_image(out, i), force)
     entry = {
         "text": result.text, "intent": result.intent, "action": result.action, "version": result.version_id,
+        "number": result.number,
         "parent": result.parent_id, "head": result.head_id, "reply": result.reply,
         "error": result.error or save_error, "clarify": result.clarify, "image": str(image_path),
     }

@@ -28,8 +28,37 @@ CLARIFY = {
     "no_action": "Should I add, remove or change something? Please say it as e.g. 'add a hat to the dog'.",
 }
 
+# What the engine's notes (EditResult.warnings) mean for someone editing a photo, by the note's
+# opening words (the engine's own wording, which it keeps stable); anything else gets GENERIC_NOTE.
+ENGINE_NOTES: tuple[tuple[str, str], ...] = (
+    ("the smoothed mask covered", "the edit covered almost the whole photo, so I kept it to the region I found"),
+    ("the edge smoother found no visible change", "the edit barely changed anything around its region"),
+    ("the edit could not be localized", "I could not tell where the edit belongs, so it may spread too far"),
+    ("the rough edit mask was empty", "I placed the edit where the picture changed most"),
+    ("the segmenter found no segments", "I could not outline an object there, so the edges may be rough"),
+    ("no segment overlaps the rough mask", "I could not outline an object there, so the edges may be rough"),
+    ("the best segment is smaller", "the object I found was very small, so I kept the rough region"),
+    ("no region was edited", "nothing in the photo changed"),
+)
+GENERIC_NOTE = "the edit may not sit exactly where you meant; 'show the mask' shows where it went"
+
+
 def short(version_id: Optional[str]) -> str:
     return (version_id or "")[:8]
+
+
+def label(number: Optional[int]) -> str:
+    """A version's name for people: 'v3' (v0 is the original)."""
+    return f"v{number}" if number is not None else "a new version"
+
+
+def user_note(warning: str) -> str:
+    """The engine's note `warning` in words for the user ('the edit covered almost the whole photo')."""
+    text = " ".join(str(warning).split()).lower()
+    for start, words in ENGINE_NOTES:
+        if text.startswith(start):
+            return words
+    return GENERIC_NOTE
 
 
 def where(mask: Optional[np.ndarray]) -> str:
@@ -59,15 +88,15 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
         what = f"'{r['instruction']}'"
         place = r.get("where", "")
         pct = f"{100 * float(r.get('mask_fraction', 0.0)):.0f}% of the photo"
-        version = f"version {r['depth']} ({short(r['version_id'])})" if "depth" in r else f"version {short(r['version_id'])}"
+        version = f"{label(r.get('number'))} ({short(r['version_id'])})"
         kind = r.get("kind", "new")
         if kind == "relative":
             parts.append(f"re-ran {what} {r.get('direction', 'again')} (text guidance {float(r['text_scale']):.1f}) "
-                         f"as sibling {version} ({place}, {pct})")
+                         f"({place}, {pct}) as a sibling: {version}")
         elif kind == "retry":
-            parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as sibling {version}")
+            parts.append(f"tried {what} again with seed {r['seed']} ({place}, {pct}) as a sibling: {version}")
         elif kind == "revise":
-            base = "the original" if r.get("depth") == 1 else short(r["parent_id"])
+            base = "the original" if r.get("depth") == 1 else label(r.get("parent_number"))
             parts.append(f"revised it to {what} ({place}, {pct}) on a new branch from {base}: {version}")
         else:
             again = " again" if kind == "repeat" else ""
@@ -76,11 +105,11 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
     if results and results[0].get("kind", "new") in ("new", "repeat"):
         sentence = "Done: " + sentence
     sentence = sentence[:1].upper() + sentence[1:] + "."
-    notes = [w for r in results for w in r.get("warnings", [])]
+    notes = [user_note(w) for r in results for w in r.get("warnings", [])]
     if results and all(float(r.get("mask_fraction", 0.0)) == 0.0 for r in results):
         sentence += " The edit changed nothing visible; try rephrasing or 'try again'."
     elif notes:
-        sentence += f" Note: {notes[0].rstrip('.')}."
+        sentence += f" Note: {notes[0]}."
     if not meaningful:
         sentence += " (tiny test engine: the pixels are meaningless)"
     return sentence
@@ -99,8 +128,8 @@ def _version_words(v: dict) -> str:
     if not v:
         return "HEAD"
     if v.get("parent_id") is None:
-        return f"the original ({short(v['id'])})"
-    return f"version {v['depth']} ({short(v['id'])}, '{v['instruction']}')"
+        return f"the original, v0 ({short(v['id'])})"
+    return f"{label(v.get('number'))} ({short(v['id'])}, '{v['instruction']}')"
 
 
 def command(done: dict, error: Optional[str]) -> str:
@@ -127,13 +156,13 @@ def command(done: dict, error: Optional[str]) -> str:
         return f"Saved {_version_words(done.get('exported') or done.get('version', {}))} to {done['path']}."
     if intent == "history":
         log = done.get("log", [])
-        steps = " > ".join(f"{v['depth']} '{v['instruction']}'" for v in log[1:]) or "no edits yet"
+        steps = " > ".join(f"{label(v.get('number'))} '{v['instruction']}'" for v in log[1:]) or "no edits yet"
         return (f"{done.get('count', len(log))} versions in {len(done.get('branches', []))} branch(es); "
                 f"this line: {steps}; HEAD at {here}.")
     if intent == "show":
         view = done.get("view", "result")
-        label = {"result": "the result", "original": "the original photo", "layer": "the layer",
+        shown = {"result": "the result", "original": "the original photo", "layer": "the layer",
                  "mask": "the mask", "diff": "the difference from the original"}.get(view, view)
         extra = f" ({100 * done['mask_fraction']:.0f}% of the photo)" if "mask_fraction" in done else ""
-        return f"Showing {label} of {here}{extra}."
+        return f"Showing {shown} of {here}{extra}."
     return f"Done; now at {here}."

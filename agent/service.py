@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -16,6 +17,48 @@ from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 log = logging.getLogger(__name__)
 
 VIEWS = ("result", "original", "layer", "mask", "diff")
+# HistoryStore methods that write: after `ZoneService.shutdown` none of them starts.
+WRITES = frozenset(("create_session", "commit", "undo", "redo", "undo_all", "checkout", "branch",
+                    "add_message", "export", "delete_session"))
+
+
+class ServiceClosedError(RuntimeError):
+    """The service was shut down (the app is quitting): no more writes to the history."""
+
+
+class GuardedStore:
+    """A HistoryStore whose writes take one lock, so that `shutdown` can wait for the one running
+    (nothing half-written) and refuse any later one (no error stored while quitting).
+
+    Args:
+        store: the HistoryStore (or any object with its methods).
+    """
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._store, name)
+        if name not in WRITES or not callable(value):
+            return value
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                if self._closed:
+                    raise ServiceClosedError("Zone is quitting; nothing more is written")
+                return value(*args, **kwargs)
+
+        return write
+
+    def seal(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for a running write, then refuse all later ones; True if none ran on."""
+        got = self._lock.acquire(timeout=max(timeout, 0.0))
+        self._closed = True
+        if got:
+            self._lock.release()
+        return got
 
 
 def bounded_text(text: str) -> tuple[str, Optional[dict]]:
@@ -54,7 +97,7 @@ class ZoneService:
             from storage.history import HistoryStore
 
             store = HistoryStore(db_url)
-        self.store = store
+        self.store = GuardedStore(store)
         self.engine_name = engine
         self.device = device
         self._engine_factory = engine_factory
@@ -101,7 +144,8 @@ class ZoneService:
             deps = GraphDeps(store=self.store, classify=lambda text: self.classifier.classify(text),
                              get_engine=lambda: self.engine, clarify_below=CLARIFY_BELOW,
                              base_seed=self.seed, edit_params=self.edit_params, export_dir=self.export_dir,
-                             confine_exports=self.confine_exports)
+                             confine_exports=self.confine_exports,
+                             engine_ready=lambda: self._engine is not None)
             self._graph = build_graph(deps)
         return self._graph
 
@@ -136,11 +180,15 @@ class ZoneService:
     def messages(self, session_id: str) -> list:
         return self.store.messages(session_id)
 
+    def head(self, session_id: str):
+        """HEAD as the database has it now (another process may have moved it)."""
+        return self.store.head(session_id)
+
     # ---------------------------------------------------------------- turns
 
     def handle(self, session_id: str, text: str, progress: Optional[Callable[[Any], None]] = None,
                cancel: Optional[Callable[[], bool]] = None, command: Optional[Command] = None,
-               point: Optional[tuple[int, int]] = None) -> TurnResult:
+               point: Optional[tuple[int, int]] = None, expect_head: Optional[str] = None) -> TurnResult:
         """Run one utterance (or a typed command) through the graph, persist it and the reply, report what happened.
 
         Args:
@@ -152,10 +200,14 @@ class ZoneService:
                 {"intent": "branch", "name": "feature/x"}); the graph routes it without parsing `text`.
             point: an image pixel (x, y) the user pointed at (the TUI's click or cursor), used by
                 "edit only here".
+            expect_head: the HEAD the user sees. When the database's HEAD differs (another window
+                moved it), nothing runs: the result has `head_moved` set and says where HEAD is.
         """
         text = text if isinstance(text, str) else str(text)
         session = self.store.get_session(session_id)
         sid = session.id
+        if expect_head is not None and session.head_version_id != expect_head:
+            return self._head_moved(storable(text), sid)
         stored, meta_in = bounded_text(text)
         self.store.add_message(sid, "user", stored, version_id=session.head_version_id, meta=meta_in)
         bad_at = invalid_unicode_at(text)
@@ -194,19 +246,28 @@ class ZoneService:
                                meta=meta)
         return result
 
+    def _head_moved(self, text: str, session_id: str) -> TurnResult:
+        """The answer when HEAD moved elsewhere: nothing done, nothing stored, HEAD named."""
+        head = self.store.head(session_id)
+        reply = (f"HEAD moved to {head.label} in another window, so I did nothing yet; "
+                 f"send it again to apply it to {head.label}.")
+        return TurnResult(text=text, intent="unknown", action=None, reply=reply, head_id=head.id,
+                          head_moved=True)
+
     def _result(self, text: str, state: dict) -> TurnResult:
         sid = state["session_id"]
         head = self.store.head(sid)
         edits = [dict(r) for r in state.get("results") or []]
-        version_id = parent_id = None
+        version_id = parent_id = number = None
         if edits:
             version_id, parent_id = edits[-1]["version_id"], edits[-1]["parent_id"]
+            number = edits[-1].get("number")
         elif (state.get("command") or state.get("layer_op")) and not state.get("error"):
-            version_id, parent_id = head.id, head.parent_id
+            version_id, parent_id, number = head.id, head.parent_id, head.number
         intent = state.get("intent") or "unknown"
         return TurnResult(
             text=text, intent=intent, action=state.get("action"), reply=state.get("reply", ""),
-            version_id=version_id, parent_id=parent_id, head_id=head.id, edits=edits,
+            version_id=version_id, number=number, parent_id=parent_id, head_id=head.id, edits=edits,
             error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
             command=state.get("command"),
             nodes_run=list(state.get("nodes_run") or []),
@@ -280,6 +341,11 @@ class ZoneService:
         self.store.add_message(session_id, "assistant", f"Exported version {version.id[:8]} to {written}.",
                                version_id=version.id)
         return written
+
+    def shutdown(self, timeout: float = 0.5) -> bool:
+        """Stop writing (the app is quitting): wait up to `timeout` s for a write in progress, refuse
+        later ones. Returns False when a write was still running (the database rolls it back)."""
+        return self.store.seal(timeout)
 
     def close(self) -> None:
         close = getattr(self.store, "close", None)

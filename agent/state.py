@@ -49,6 +49,8 @@ class EditOutcome(TypedDict, total=False):
     version_id: str
     parent_id: Optional[str]
     depth: int
+    number: int  # the version's stable number in its session (v3 is 3)
+    parent_number: int
     instruction: str
     action: str
     kind: str
@@ -83,6 +85,22 @@ class TurnState(TypedDict, total=False):
     nodes_run: Annotated[list[str], operator.add]
 
 
+@dataclass(frozen=True)
+class TurnProgress:
+    """A progress report of a turn: the engine's stage, step and total, and which edit of the turn.
+
+    stage: the engine's stages (load, encode, denoise, localize, segment, blend), or "edit" (edit
+    `part` begins; `message` is its instruction) or "start" (the engine is being built: first edit only).
+    """
+
+    stage: str
+    step: int = 0
+    total: int = 0
+    message: str = ""
+    part: int = 1
+    parts: int = 1
+
+
 @dataclass
 class TurnContext:
     """Run-scoped callables for one turn (LangGraph `context`): engine progress and cancel."""
@@ -100,6 +118,7 @@ class TurnResult:
     action: Optional[str]
     reply: str
     version_id: Optional[str] = None  # the last version this turn created or moved to
+    number: Optional[int] = None  # its stable number in the session (v3 is 3)
     parent_id: Optional[str] = None  # its parent
     head_id: Optional[str] = None  # HEAD after the turn
     edits: list[dict] = field(default_factory=list)  # EditOutcome dicts, one per committed edit
@@ -110,6 +129,7 @@ class TurnResult:
     nodes_run: list[str] = field(default_factory=list)
     overwrite: Optional[str] = None  # an existing file an export refused to replace (ask, then force)
     layer_op: Optional[dict] = None  # what a layer operation did (op, args, layer, version_id)
+    head_moved: bool = False  # HEAD was moved in another window: nothing ran (see `expect_head`)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +142,7 @@ class TurnResult:
             "action": self.action,
             "reply": self.reply,
             "version_id": self.version_id,
+            "number": self.number,
             "parent_id": self.parent_id,
             "head_id": self.head_id,
             "edits": list(self.edits),

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import App
 
-from tui.screens.main import MainScreen, friendly_error
+from tui.messages import friendly_error
+from tui.screens.main import MainScreen
 from tui.widgets.image_pane import image_widget_class, to_pil
 
 if TYPE_CHECKING:
     from tui.screens.sessions import Choice, SessionEntry
 
 RECENT_SESSIONS = 20
+
+
+class NoWaitExecutor(ThreadPoolExecutor):
+    """The event loop's executor for thread workers: closing the loop does not wait for them.
+
+    An engine still loading or an edit still running must not hold Ctrl+Q for seconds; the
+    history store refuses writes once the app quits (`ZoneService.shutdown`), and `zone chat`
+    ends the process without waiting for such a thread.
+    """
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 class ZoneApp(App[None]):
@@ -49,6 +64,8 @@ class ZoneApp(App[None]):
         self.image = Path(image) if image is not None else None
         self.session_ref = session
         self.renderer = renderer
+        self.open_error: str | None = None  # why the photo or session given at start could not open
+        self._session_id: str | None = None
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(renderer=self.renderer)
@@ -56,6 +73,14 @@ class ZoneApp(App[None]):
     @property
     def main(self) -> MainScreen:
         return self.screen_stack[0]  # type: ignore[return-value] - the default screen
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the session on screen (None before one is open)."""
+        return self._session_id
+
+    def on_load(self) -> None:
+        asyncio.get_running_loop().set_default_executor(NoWaitExecutor(thread_name_prefix="zone-worker"))
 
     def on_ready(self) -> None:
         """The first frame is on screen: now open the database (in a worker, never delaying it)."""
@@ -67,7 +92,11 @@ class ZoneApp(App[None]):
     def _open(self, image: Path | None, session_ref: str | None) -> None:
         try:
             if self.service is None:
-                self.service = self.service_factory()  # type: ignore[misc]
+                try:
+                    self.service = self.service_factory()  # type: ignore[misc]
+                except Exception as exc:  # noqa: BLE001 - a broken --db: nothing to offer, say why and exit
+                    self.call_from_thread(self._cannot_start, exc)
+                    return
             if image is not None:
                 session = self.service.open_image(image)
             elif session_ref is not None:
@@ -76,7 +105,8 @@ class ZoneApp(App[None]):
                 self.call_from_thread(self._pick, self._recent_sessions())
                 return
         except Exception as exc:  # noqa: BLE001 - shown in the chat; the picker offers another go
-            self.call_from_thread(self._open_failed, exc)
+            given = (image, session_ref) == (self.image, self.session_ref) and (image or session_ref)
+            self.call_from_thread(self._cannot_start if given else self._open_failed, exc)
             return
         self.call_from_thread(self._opened, session, replay=image is None)
 
@@ -111,9 +141,15 @@ class ZoneApp(App[None]):
         self.push_screen(SessionPickerScreen(entries), chosen)
 
     def _opened(self, session: Any, replay: bool) -> None:
+        self._session_id = session.id
         self.main.attach(self.service, session, replay=replay)
         if not replay:  # a resumed session says "Resumed …" after replaying its conversation
             self.main.chat.add("system", f"{session.name}: {session.width}×{session.height}. Ready.")
+
+    def _cannot_start(self, exc: BaseException) -> None:
+        """What the command line named cannot be opened: exit; `zone chat` prints the one-line error."""
+        self.open_error = friendly_error(exc)
+        self.exit(return_code=1)
 
     def _open_failed(self, exc: BaseException) -> None:
         self.main.chat.add("error", f"Could not open it: {friendly_error(exc)}")

@@ -116,6 +116,7 @@ def make_service(tmp_path: Path, engine: Optional[FakeEngine] = None, **kwargs):
     engine = engine or FakeEngine()
     kwargs.setdefault("db_url", f"sqlite:///{tmp_path / 'zone.db'}")
     kwargs.setdefault("export_dir", tmp_path / "exports")
+    Path(kwargs["export_dir"]).mkdir(parents=True, exist_ok=True)  # Zone never makes folders itself
     service = ZoneService(engine_factory=lambda: engine, **kwargs)
     photo = make_photo(tmp_path / "photo.png")
     session = service.open_image(photo)

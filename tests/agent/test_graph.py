@@ -104,11 +104,22 @@ def test_compound_utterance_makes_two_edits_in_order(setup):
     assert store.head(session.id).id == second["version_id"]
 
 
+def test_compound_progress_says_which_edit_runs(setup):
+    turn, store, session, engine = setup
+    events = []
+    turn("give the dog a hat and remove the leash", progress=events.append)
+    starts = [(e.part, e.parts, e.message) for e in events if e.stage == "edit"]
+    assert starts == [(1, 2, "give the dog a hat"), (2, 2, "remove the leash")]
+    assert {e.part for e in events if e.stage == "denoise"} == {1, 2}
+
+
 def test_progress_and_cancel_reach_the_engine(setup):
     turn, store, session, engine = setup
     events = []
     state = turn("make his tie blue", progress=events.append)
-    assert [e.step for e in events] == [1, 2, 3] and state.get("error") is None
+    assert events[0].stage == "edit" and events[0].message == "make his tie blue"
+    assert [e.step for e in events if e.stage != "edit"] == [1, 2, 3] and state.get("error") is None
+    assert {(e.part, e.parts) for e in events} == {(1, 1)}
     state = turn("remove the leash", cancel=lambda: True)
     assert state["error"] == "edit cancelled" and state["results"] == []
     assert "cancelled" in state["reply"] and len(store.tree(session.id)) == 2

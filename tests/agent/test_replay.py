@@ -62,6 +62,12 @@ def test_multi_turn_script_intents_versions_and_tree(tmp_path):
     assert turns[9]["parent"] == root
     tree = {v.id: v for v in tree_of(report["session"])}
     assert set(tree) == {root, v1, v2, v3, v4, v5}
+    # one number per version: the stored one, in the report, the replies and the tree alike
+    assert [t["number"] for t in turns] == [1, 2, 1, 2, 3, 3, 4, 2, 0, 5]
+    assert [tree[v].number for v in (root, v1, v2, v3, v4, v5)] == [0, 1, 2, 3, 4, 5]
+    assert f"v3 ({v3[:8]})" in turns[4]["reply"] and "sibling" in turns[4]["reply"]
+    assert f"v4 ({v4[:8]})" in turns[6]["reply"] and f"is v5 ({v5[:8]})" in turns[9]["reply"]
+    assert "now at v1" in turns[2]["reply"] and "v0" in turns[8]["reply"]
     assert tree[v4].instruction == "give him a crown"
     assert tree[v3].instruction == tree[v2].instruction == "give him a hat"
     assert tree[v3].params["seed"] != tree[v2].params["seed"]

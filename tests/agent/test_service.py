@@ -196,7 +196,7 @@ def test_an_internal_error_becomes_a_one_line_reply(tmp_path, monkeypatch):
     monkeypatch.delenv("ZONE_DEBUG", raising=False)
     service, session, engine = make_service(tmp_path, classifier=Broken())
     r = service.handle(session.id, "make his tie blue")
-    assert r.error == "RuntimeError: boom second line" and "\n" not in r.reply
+    assert r.error and "RuntimeError" not in r.error and "\n" not in r.reply  # no class names for users
     assert r.reply.startswith("Something went wrong") and len(service.history(session.id)) == 1
     assert [m.role for m in service.messages(session.id)] == ["user", "assistant"]
     service.close()

@@ -38,7 +38,9 @@ def _run(capsys, *argv) -> tuple[int, str, str]:
 def test_sessions(capsys, populated, tmp_path):
     path, s, _ = populated
     rc, out, _ = _run(capsys, "sessions", "--db", path)
-    assert rc == 0 and s.id[:8] in out and "3 edits" in out and "cat.jpg" in out
+    header, row = out.splitlines()
+    assert header.split() == ["SESSION", "CREATED", "SIZE", "EDITS", "HEAD", "NAME"]
+    assert rc == 0 and row.startswith(s.id[:8]) and row.split()[4] == "3" and row.endswith("cat.jpg")
     rc, out, _ = _run(capsys, "sessions", "--json", "--db", path)
     assert json.loads(out)[0]["versions"] == 4
     rc, out, _ = _run(capsys, "sessions", "--db", tmp_path / "none.db")
@@ -49,8 +51,12 @@ def test_history_text_and_json(capsys, populated):
     path, s, (e1, e2, e3) = populated
     rc, out, _ = _run(capsys, "history", s.id[:6], "--db", path)
     assert rc == 0
-    assert f"@ {e3.id[:8]} (HEAD -> branch-1) change: add snow  [from {e1.id[:8]}]" in out
-    assert f"* {e2.id[:8]} (main) change: make it night" in out
+    assert out.splitlines()[1:] == [
+        f"* v0 {s.head_version_id[:8]} original",
+        f"└─ * v1 {e1.id[:8]} change: add a hat",
+        f"   ├─ * v2 (main) {e2.id[:8]} change: make it night",
+        f"   └─ @ v3 (HEAD -> branch-1) {e3.id[:8]} change: add snow",
+    ]
     rc, out, _ = _run(capsys, "history", s.id, "--json", "--db", path)
     data = json.loads(out)
     assert data["head"] == e3.id and data["head_branch"] == "branch-1"
@@ -58,19 +64,23 @@ def test_history_text_and_json(capsys, populated):
     by_id = {v["id"]: v for v in data["versions"]}
     assert len(by_id) == 4
     v = by_id[e3.id]
-    assert (v["parent"], v["instruction"], v["action"], v["branches"], v["head"]) == (
-        e1.id, "add snow", "change", ["branch-1"], True)
+    assert (v["parent"], v["instruction"], v["action"], v["branches"], v["head"], v["number"]) == (
+        e1.id, "add snow", "change", ["branch-1"], True, 3)
+    assert sorted(v["number"] for v in data["versions"]) == [0, 1, 2, 3]
     assert sum(v["head"] for v in data["versions"]) == 1
 
 
 def test_undo_redo_checkout_branch(capsys, populated):
     path, s, (e1, e2, e3) = populated
     rc, out, _ = _run(capsys, "undo", s.id[:6], "--db", path)
-    assert rc == 0 and f"HEAD is now at {e1.id[:8]}" in out
+    assert rc == 0 and f"HEAD is now at v1 {e1.id[:8]}" in out
     rc, out, _ = _run(capsys, "redo", s.id[:6], "--db", path)
     assert rc == 0 and e3.id[:8] in out
     rc, out, _ = _run(capsys, "checkout", s.id[:6], "main", "--db", path)
-    assert rc == 0 and f"{e2.id[:8]} (HEAD -> main)" in out
+    assert rc == 0 and f"v2 {e2.id[:8]} (HEAD -> main)" in out
+    rc, out, _ = _run(capsys, "checkout", s.id[:6], "v3", "--db", path)  # the number the tree shows
+    assert rc == 0 and f"HEAD is now at v3 {e3.id[:8]} (HEAD -> branch-1)" in out
+    rc, out, _ = _run(capsys, "checkout", s.id[:6], "main", "--db", path)
     rc, out, _ = _run(capsys, "branch", s.id[:6], "dusk", "--at", e1.id[:6], "--db", path)
     assert rc == 0 and f"branch dusk at {e1.id[:8]}" in out
     rc, out, _ = _run(capsys, "undo", s.id[:6], "--all", "--db", path)
@@ -149,3 +159,23 @@ def test_zone_db_env_and_no_torch(populated):
     r = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "HEAVY []" in r.stdout and s.id in r.stdout
+
+
+def test_a_closed_pipe_ends_quietly_with_status_0(populated):
+    """`zone history S | head` ends like `git log | head`: no error, status 0."""
+    path, s, _ = populated
+    proc = subprocess.Popen([PYTHON, "-m", "tui.cli", "history", s.id, "--db", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0 and err == ""
+
+
+def test_history_cuts_long_instructions_never_the_labels(populated):
+    from tui.commands.history import _tree_lines
+
+    path, s, _ = populated
+    with HistoryStore(path) as store:
+        lines = _tree_lines(store.tree(s.id), "branch-1", width=40)
+    assert all(len(line) <= 40 for line in lines)
+    assert lines[3].startswith("   └─ @ v3 (HEAD -> branch-1) ") and lines[3].endswith("…")

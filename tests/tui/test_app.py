@@ -91,7 +91,7 @@ async def test_progress_escape_cancels_and_history_stays_browsable(photo: Path) 
         await type_line(pilot, "add a scarf")
         await pilot.pause(0.6)
         assert screen.busy and screen.progress.has_class("-running")
-        assert screen.progress.stage_text.startswith("Denoising step")
+        assert screen.progress.stage_text == "Painting the edit: step 1 of 3"
         # browse while the edit runs: the older version shows as a preview
         await pilot.press("ctrl+t", "up")
         await pilot.pause(0.2)
@@ -118,13 +118,27 @@ async def test_errors_are_chat_messages_and_the_app_keeps_running(photo: Path) -
         assert len(main_screen(app).versions) == 2
 
 
-async def test_a_bad_file_is_reported(tmp_path: Path) -> None:
+async def test_a_bad_file_given_at_start_ends_the_app_with_its_reason(tmp_path: Path) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a png")
     app = ZoneApp(service=FakeService(), image=bad)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert any(t.startswith("Could not open it") for t in texts(app))
+    assert app.return_code == 1 and app.open_error and "Error" not in app.open_error.split()[0]
+
+
+async def test_a_bad_file_picked_in_the_picker_is_reported_and_the_picker_comes_back(photo: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    service = FakeService()
+    service.open_image(photo)
+    app = ZoneApp(service=service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app._open(bad, None)
+        await settle(pilot)
+        said = [t for t in texts(app) if t.startswith("Could not open it")]
+        assert len(said) == 1 and "Error:" not in said[0]
         assert isinstance(app.screen, SessionPickerScreen)
 
 
@@ -150,6 +164,7 @@ async def test_branch_checkout_and_export_dialogs(photo: Path, tmp_path: Path, m
         await pilot.press("ctrl+t", "up", "ctrl+o")
         await settle(pilot)
         assert service.commands[-1] == {"intent": "checkout", "ref": "00000000" + "0" * 24}
+        assert service.calls[-1] == "checkout v0"  # shown with the number the tree shows, not a 32-hex id
         assert screen.versions[screen.head_id].parent_id is None
         # export: format radio changes the suffix; Enter writes it through the agent
         await pilot.press("ctrl+s")
@@ -188,10 +203,15 @@ async def test_small_terminal_collapses_and_resizes(photo: Path) -> None:
         assert screen.has_class("-narrow")
         assert screen.query_one("#history").region.width > 0
         assert screen.query_one("#image").region.height > 0
-        await pilot.resize_terminal(160, 48)
+        await pilot.resize_terminal(130, 40)
         await settle(pilot)
         assert screen.has_class("-wide") and not screen.has_class("-narrow")
         assert screen.query_one("#history-pane").region.x > screen.query_one("#image-pane").region.x
+        for width in (160, 220):  # from 160 columns the history gets about a third of the width
+            await pilot.resize_terminal(width, 48)
+            await settle(pilot)
+            assert screen.has_class("-xwide")
+            assert abs(screen.query_one("#history-pane").region.width - width / 3) <= 2
 
 
 async def test_bare_chat_lists_sessions_to_pick(photo: Path) -> None:

@@ -22,11 +22,12 @@ def test_chat_arguments() -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["chat", "missing.png"], "no such file"),
+    (["chat", "FOLDER"], "is a folder, not a photo"),
     (["chat", "PHOTO", "--session", "abcd"], "not both"),
     (["chat", "PHOTO", "--renderer", "ascii"], "unknown image renderer"),
 ])
 def test_chat_errors_are_one_line(argv, message, photo: Path, capsys) -> None:
-    argv = [str(photo) if a == "PHOTO" else a for a in argv]
+    argv = [str(photo) if a == "PHOTO" else str(photo.parent) if a == "FOLDER" else a for a in argv]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("zone: error: ") and message in err and err.count("\n") == 1

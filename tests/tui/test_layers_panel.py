@@ -58,9 +58,9 @@ async def test_panel_lists_layers_and_keys_toggle_and_fade(tmp_path: Path, photo
         stack = service.store.layer_stack(sid)
         assert [(l.visible, l.opacity) for l in stack] == [(True, 0.9), (True, 1.0)]
         head = service.store.head(sid)
-        assert head.op == "opacity" and node_label(head, 5).plain.startswith("●")
+        assert head.op == "opacity" and node_label(head).plain.startswith("●")
         parent = service.store.resolve(sid, head.parent_id)
-        assert node_label(parent, 4).plain.startswith(LAYER_OP_MARK) and "⧉" in node_label(parent, 4).plain
+        assert node_label(parent).plain.startswith(LAYER_OP_MARK) and "⧉" in node_label(parent).plain
         await _type(pilot, "undo")
         assert [l.opacity for l in service.store.layer_stack(sid)] == [1.0, 1.0]
 

@@ -1,4 +1,4 @@
-"""Snapshots of the main screen, the help screen and the export dialog at 80x24 and 160x48.
+"""Snapshots of the main screen, the help screen and the export dialog at 80x24, 160x48 and 220x60.
 
 A fake service with fixed ids and times, a synthetic gradient and half-block pictures keep them
 identical on every machine. Update with `pytest tests/tui --snapshot-update` after checking them.
@@ -13,7 +13,13 @@ import pytest
 from tui.app import ZoneApp
 from tui_support import FakeService, settle
 
-SIZES = [(80, 24), (160, 48)]
+SIZES = [(80, 24), (160, 48), (220, 60)]
+
+
+@pytest.fixture(autouse=True)
+def _fixed_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export dialog shows the full destination folder: the same one on every machine."""
+    monkeypatch.chdir("/")
 
 
 def two_edits_app(photo: Path) -> ZoneApp:

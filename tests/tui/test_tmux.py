@@ -103,6 +103,44 @@ def test_instruction_sent_with_send_keys_makes_a_visible_version(tmp_path: Path)
     assert [v.instruction for v in store.log(session.id)][1:] == ["make the sky pink"]
 
 
+def test_an_instruction_typed_right_after_launch_is_queued_and_makes_v1(tmp_path: Path) -> None:
+    """Typed as soon as the first frame shows, before the photo is open: it waits, then runs; Ctrl+Q
+    ends the app promptly and says how to reopen the session."""
+    photo = make_gradient(tmp_path / "photo.png", (96, 128))
+    db = tmp_path / "zone.db"
+    name, _ = launch(photo, db)
+    try:
+        _wait_for(name, HINT, 20)
+        _tmux("send-keys", "-t", name, "make the sky pink", "Enter")  # no wait for "Ready."
+        _wait_for(name, "● v1 ", 240)
+        pane = _capture(name)
+        assert "No photo is open" not in pane and "make the sky pink" in pane
+        _tmux("send-keys", "-t", name, "C-q")
+        _wait_for(name, "saved; reopen with: zone chat --session ", 10)
+    finally:
+        _tmux("kill-session", "-t", name)
+    from storage.history import HistoryStore
+
+    store = HistoryStore(str(db))
+    (session,) = store.list_sessions()
+    assert [(v.number, v.instruction) for v in store.log(session.id)] == [(0, ""), (1, "make the sky pink")]
+
+
+def test_a_broken_db_ends_zone_chat_with_one_line(tmp_path: Path) -> None:
+    photo = make_gradient(tmp_path / "photo.png", (96, 128))
+    junk = tmp_path / "broken.db"
+    junk.write_bytes(b"not a database" * 300)
+    name, _ = launch(photo, junk)
+    try:
+        _wait_for(name, "zone: error: ", 30)
+        text = "".join(line for line in _capture(name).splitlines() if line.strip())  # one line, wrapped at 120
+        assert text.startswith("zone: error: ") and text.count("zone: error:") == 1
+        assert "is not a Zone database" in text and "Error:" not in text
+    finally:
+        _tmux("kill-session", "-t", name)
+    assert junk.read_bytes() == b"not a database" * 300
+
+
 if __name__ == "__main__":  # startup numbers for BENCHMARKS.md
     import tempfile
 

@@ -69,7 +69,7 @@ class FakeService:
         self.store = self
         self.sessions: dict[str, SessionInfo] = {}
         self.versions: dict[str, dict] = {}
-        self.head: str | None = None
+        self.head_id: str | None = None
         self.redo_stack: list[str] = []
         self.branch_names: dict[str, str] = {}
         self.log: list[MessageInfo] = []
@@ -86,7 +86,7 @@ class FakeService:
         sid = "5e55105e" + "0" * 24
         root = "00000000" + "0" * 24
         self.versions[root] = {"parent": None, "instruction": "", "action": None, "layer": None, "n": 0}
-        self.head = root
+        self.head_id = root
         h, w = self.original_array.shape[:2]
         self.sessions[sid] = SessionInfo(sid, Path(path).name, str(path), w, h, EPOCH, root, "main")
         self.branch_names["main"] = root
@@ -104,6 +104,9 @@ class FakeService:
     def close(self) -> None:
         self.closed = True
 
+    def shutdown(self, timeout: float = 0.5) -> bool:
+        return True
+
     # history
     def _info(self, vid: str) -> VersionInfo:
         v = self.versions[vid]
@@ -112,7 +115,7 @@ class FakeService:
             depth, cur = depth + 1, self.versions[cur["parent"]]
         names = sorted(n for n, t in self.branch_names.items() if t == vid)
         return VersionInfo(vid, "s", v["parent"], v["instruction"], v["action"], {}, {},
-                           EPOCH + timedelta(minutes=v["n"]), names, vid == self.head, depth)
+                           EPOCH + timedelta(minutes=v["n"]), names, vid == self.head_id, depth, v["n"])
 
     def history(self, session_id: str) -> list[VersionInfo]:
         return [self._info(vid) for vid in self.versions]
@@ -120,19 +123,24 @@ class FakeService:
     def tree(self, session_id: str) -> list[VersionInfo]:
         return self.history(session_id)
 
+    def head(self, session_id: str) -> VersionInfo:
+        return self._info(self.head_id)
+
     def messages(self, session_id: str) -> list[MessageInfo]:
         return list(self.log)
 
     def _resolve(self, ref: str) -> str:
         if ref in self.branch_names:
             return self.branch_names[ref]
+        if ref[:1] in "vV" and ref[1:].isdigit():
+            return next(vid for vid, v in self.versions.items() if v["n"] == int(ref[1:]))
         matches = [vid for vid in self.versions if vid.startswith(ref)]
         if len(matches) != 1:
             raise KeyError(f"no version {ref!r}")
         return matches[0]
 
     def render(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
-        vid = self.head if ref == "HEAD" else self._resolve(ref)
+        vid = self.head_id if ref == "HEAD" else self._resolve(ref)
         chain = []
         while vid is not None:
             chain.append(self.versions[vid])
@@ -145,7 +153,7 @@ class FakeService:
         return out
 
     def view(self, session_id: str, name: str = "result", ref: str = "HEAD") -> np.ndarray:
-        vid = self.head if ref == "HEAD" else self._resolve(ref)
+        vid = self.head_id if ref == "HEAD" else self._resolve(ref)
         if name == "original":
             return self.original_array
         render = self.render(session_id, vid)
@@ -169,7 +177,12 @@ class FakeService:
         return write_bytes(path, buf.getvalue(), force=force)
 
     # turns
-    def handle(self, session_id: str, text: str, progress=None, cancel=None, command=None) -> TurnResult:
+    def handle(self, session_id: str, text: str, progress=None, cancel=None, command=None,
+               expect_head=None) -> TurnResult:
+        if expect_head is not None and expect_head != self.head_id:
+            n = self.versions[self.head_id]["n"]
+            return TurnResult(text, "unknown", None, f"HEAD moved to v{n} in another window, so I did nothing yet; "
+                              f"send it again to apply it to v{n}.", head_id=self.head_id, head_moved=True)
         self.calls.append(text)
         self.commands.append(command)
         self.log.append(MessageInfo(len(self.log), "user", text, None, EPOCH))
@@ -183,46 +196,46 @@ class FakeService:
         if intent in ("undo", "redo"):
             return self._turn(intent, None, None)
         if intent == "checkout":
-            self.head = self._resolve(command["ref"])
-            reply = f"Checked out {self.head[:8]}."
+            self.head_id = self._resolve(command["ref"])
+            reply = f"Checked out {self.head_id[:8]}."
         elif intent == "branch":
             self.branch_names[command["name"]] = self.head
-            reply = f"Branch {command['name']} is at {self.head[:8]}."
+            reply = f"Branch {command['name']} is at {self.head_id[:8]}."
         elif intent == "export":
-            path = self.export("s", command.get("ref") or self.head, Path(command["path"]))
+            path = self.export("s", command.get("ref") or self.head_id, Path(command["path"]))
             reply = f"Saved {path}."
         else:
             raise ValueError(f"unexpected typed command {command!r}")
-        return TurnResult(intent, intent, None, reply, head_id=self.head, command=dict(command))
+        return TurnResult(intent, intent, None, reply, head_id=self.head_id, command=dict(command))
 
     def _turn(self, text: str, progress, cancel) -> TurnResult:
         words = text.split()
         view = None
         if text == "undo":
-            parent = self.versions[self.head]["parent"]
+            parent = self.versions[self.head_id]["parent"]
             if parent is None:
-                return TurnResult(text, "undo", None, "Nothing to undo.", head_id=self.head, error="nothing to undo")
-            self.redo_stack.append(self.head)
-            self.head = parent
-            reply = f"Undid it; HEAD is {self.head[:8]}."
+                return TurnResult(text, "undo", None, "Nothing to undo.", head_id=self.head_id, error="nothing to undo")
+            self.redo_stack.append(self.head_id)
+            self.head_id = parent
+            reply = f"Undid it; HEAD is {self.head_id[:8]}."
         elif text == "redo":
             if not self.redo_stack:
-                return TurnResult(text, "redo", None, "Nothing to redo.", head_id=self.head, error="nothing to redo")
-            self.head = self.redo_stack.pop()
-            reply = f"Redid it; HEAD is {self.head[:8]}."
+                return TurnResult(text, "redo", None, "Nothing to redo.", head_id=self.head_id, error="nothing to redo")
+            self.head_id = self.redo_stack.pop()
+            reply = f"Redid it; HEAD is {self.head_id[:8]}."
         elif words[0] == "checkout":
-            self.head = self._resolve(words[1])
-            reply = f"Checked out {self.head[:8]}."
+            self.head_id = self._resolve(words[1])
+            reply = f"Checked out {self.head_id[:8]}."
         elif text.startswith("branch here as "):
-            self.branch_names[words[-1]] = self.head
-            reply = f"Branch {words[-1]} is at {self.head[:8]}."
+            self.branch_names[words[-1]] = self.head_id
+            reply = f"Branch {words[-1]} is at {self.head_id[:8]}."
         elif text.startswith("save it as "):
             from common.safe_write import OutputExistsError
 
             try:
-                path = self.export("s", self.head, Path(text.removeprefix("save it as ")))
+                path = self.export("s", self.head_id, Path(text.removeprefix("save it as ")))
             except OutputExistsError as exc:
-                return TurnResult(text, "export", None, f"{exc}.", head_id=self.head, error=str(exc),
+                return TurnResult(text, "export", None, f"{exc}.", head_id=self.head_id, error=str(exc),
                                   overwrite=str(exc.path))
             reply = f"Saved {path}."
         elif text.startswith("show the "):
@@ -233,7 +246,7 @@ class FakeService:
                 raise MemoryError("CUDA out of memory")
             for step in range(1, 5):
                 if cancel is not None and cancel():
-                    return TurnResult(text, "edit", "change", "Cancelled; nothing changed.", head_id=self.head,
+                    return TurnResult(text, "edit", "change", "Cancelled; nothing changed.", head_id=self.head_id,
                                       error="edit cancelled")
                 if progress is not None and step < 4:
                     from engine.api import ProgressEvent
@@ -245,10 +258,10 @@ class FakeService:
             h, w = self.original_array.shape[:2]
             colour = np.array([(60 * n) % 256, 200, (255 - 40 * n) % 256], np.uint8)
             box = (h // 4, (w // 8) * n % (w // 2), h // 4 + h // 2, (w // 8) * n % (w // 2) + w // 3)
-            self.versions[vid] = {"parent": self.head, "instruction": text, "action": "change",
+            self.versions[vid] = {"parent": self.head_id, "instruction": text, "action": "change",
                                   "layer": (*box, colour), "n": n}
-            self.head = vid
+            self.head_id = vid
             self.redo_stack.clear()
             return TurnResult(text, "edit", "change", f"Done: '{text}' is version {vid[:8]}.", version_id=vid,
                               head_id=vid, edits=[{"version_id": vid}])
-        return TurnResult(text, words[0], None, reply, head_id=self.head, view=view)
+        return TurnResult(text, words[0], None, reply, head_id=self.head_id, view=view)

@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.image and args.session:
         raise UserError("give a photo or --session, not both")
     image = Path(args.image).expanduser() if args.image else None
+    if image is not None and image.is_dir():
+        raise UserError(f"{args.image} is a folder, not a photo: give a photo file in it")
     if image is not None and not image.is_file():
         raise UserError(f"no such file: {args.image}")
     edit_params: dict = {}
@@ -69,6 +71,33 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     app.run()
-    if app.service is not None:
+    return _finish(app)
+
+
+def _finish(app) -> int:
+    """After the app: say where the work is, stop writes, and end without waiting for a worker.
+
+    A worker may still be loading the engine or running an edit that Ctrl+Q cancelled; its writes
+    are refused (`ZoneService.shutdown`), so nothing half-written is stored, and the process
+    ends at once instead of waiting seconds for it.
+    """
+    import logging
+    import os
+    import sys
+
+    from tui.cli import UserError
+
+    clean = app.service.shutdown(timeout=0.5) if app.service is not None else True
+    if app.open_error:
+        raise UserError(app.open_error)
+    session_id = app.session_id
+    if session_id:
+        print(f"Session {session_id[:8]} saved; reopen with: zone chat --session {session_id[:8]}", flush=True)
+    if clean and app.service is not None:
         app.service.close()
-    return 0
+    # End now: a busy worker thread would hold the interpreter's exit, and tearing down the
+    # loaded modules alone takes up to a second. Everything is written and closed already.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import sys
 from typing import Any
 
 from common.text import printable
@@ -55,7 +57,7 @@ def _decorations(version, head_branch: str | None) -> str:
 
 def _say(version, verb: str, head_branch: str | None = None) -> None:
     """Print where HEAD now is."""
-    print(f"{verb} {version.id[:8]}{_decorations(version, head_branch)} {_describe(version)}")
+    print(f"{verb} {version.label} {version.id[:8]}{_decorations(version, head_branch)} {_describe(version)}")
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -89,32 +91,42 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         if not sessions:
             print("no sessions yet")
             return 0
+        rows = [("SESSION", "CREATED", "SIZE", "EDITS", "HEAD", "NAME")]
         for s in sessions:
-            edits = counts.get(s.id, 1) - 1
             head = f"{s.head_version_id[:8]}" + (f" ({printable(s.head_branch)})" if s.head_branch else "")
-            print(f"{s.id[:8]}  {s.created_at:%Y-%m-%d %H:%M}  {s.width}x{s.height}  "
-                  f"{edits} edit{'s' if edits != 1 else ''}  HEAD {head}  {printable(s.name)}")
+            rows.append((s.id[:8], f"{s.created_at:%Y-%m-%d %H:%M}", f"{s.width}x{s.height}",
+                         str(counts.get(s.id, 1) - 1), head, printable(s.name)))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        for row in rows:
+            print("  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]))
     return 0
 
 
-def _tree_lines(versions: list, head_branch: str | None) -> list[str]:
-    """Return the history as indented lines: side branches indented, each naming its fork point."""
+def _tree_lines(versions: list, head_branch: str | None, width: int = 0) -> list[str]:
+    """Return the history as a tree: every child under its parent, drawn with box-drawing guides.
+
+    Each line is '@ v3 (HEAD -> main) 1a2b3c4d action: instruction' ('@' marks HEAD, '*' the rest):
+    the number and the labels come first, so only the instruction is cut when `width` is set.
+    """
     children: dict[str | None, list] = {}
-    for v in versions:
+    for v in sorted(versions, key=lambda v: v.number):
         children.setdefault(v.parent_id, []).append(v)
     lines: list[str] = []
-    stack = [(v, 0, False) for v in reversed(children.get(None, []))]
+    # (version, guide text before it, is it its parent's last child, is it a root)
+    stack = [(v, "", True, True) for v in reversed(children.get(None, []))]
     while stack:
-        v, level, fork = stack.pop()
+        v, prefix, last, root = stack.pop()
+        branch = "" if root else ("└─ " if last else "├─ ")
         mark = "@" if v.is_head else "*"
-        origin = f"  [from {v.parent_id[:8]}]" if fork else ""
-        lines.append(f"{'  ' * level}{mark} {v.id[:8]}{_decorations(v, head_branch)} {_describe(v)}{origin}")
+        head = f"{prefix}{branch}{mark} {v.label}{_decorations(v, head_branch)} {v.id[:8]} "
+        line = head + _describe(v)
+        if width and len(line) > width:
+            line = line[:max(width - 1, len(head))] + "…"
+        lines.append(line)
         kids = children.get(v.id, [])
-        # the first child continues the line; later children start side branches, indented
-        for kid in reversed(kids[1:]):
-            stack.append((kid, level + 1, True))
-        if kids:
-            stack.append((kids[0], level, False))
+        below = prefix if root else prefix + ("   " if last else "│  ")
+        for i, kid in reversed(list(enumerate(kids))):
+            stack.append((kid, below, i == len(kids) - 1, False))
     return lines
 
 
@@ -136,7 +148,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(json.dumps(out, indent=2))
             return 0
         print(f"session {session.id[:8]}  {printable(session.name)}  {session.width}x{session.height}")
-        for line in _tree_lines(versions, session.head_branch):
+        width = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
+        for line in _tree_lines(versions, session.head_branch, width):
             print(line)
     return 0
 
@@ -185,7 +198,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = store.export(session.id, args.version, args.out, mask=args.mask, force=args.force)
         v = store.resolve(session.id, args.version)
         what = "mask of" if args.mask else "version"
-        print(f"wrote {printable(path)} ({what} {v.id[:8]}, {session.width}x{session.height})")
+        print(f"wrote {printable(path)} ({what} {v.label} {v.id[:8]}, {session.width}x{session.height})")
     return 0
 
 
@@ -200,7 +213,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("history", help="show a session's versions and branches")
     p.add_argument("session", metavar="SESSION", help="session id, unique id prefix or name")
-    p.add_argument("--json", action="store_true", help="print JSON (id, parent, instruction, action, branches, head)")
+    p.add_argument("--json", action="store_true", help="print JSON (id, number, parent, instruction, action, branches, head)")
     _add_db(p)
     p.set_defaults(func=cmd_history)
 
@@ -217,7 +230,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("checkout", help="move HEAD to a version or branch")
     p.add_argument("session", metavar="SESSION")
-    p.add_argument("ref", metavar="REF", help="version id or prefix, branch name, HEAD~N")
+    p.add_argument("ref", metavar="REF", help="version number (v3), version id or prefix, branch name, HEAD~N")
     _add_db(p)
     p.set_defaults(func=cmd_checkout)
 

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     def show(i: int, entry: dict) -> None:
         if args.json:
             return
-        version = (entry["version"] or "-")[:8]
+        version = (f"v{entry['number']} " if entry.get("number") is not None else "") + (entry["version"] or "-")[:8]
         mark = "!" if entry["error"] else " "
         print(printable(f"{mark}{i:02d} {entry['text'][:60]!r} -> {entry['intent']}"
                         f"{'/' + entry['action'] if entry['action'] else ''} {version}: {entry['reply']}"),

@@ -33,15 +33,18 @@ class ExportChoice:
 
 
 def export_error(text: str) -> str | None:
-    """Why `text` is not a usable export path, or None when it is (an existing file is asked about)."""
+    """Why `text` is not a usable export path, or None when it is (an existing file is asked about;
+    a missing folder is refused with the chat's words: `agent.exports.missing_folder`)."""
+    from agent.exports import missing_folder
+
     if not text.strip():
         return "Type a file name."
     path = Path(text.strip()).expanduser()
     if path.suffix.lower() not in SUFFIXES:
         return "The name must end in .png, .jpg, .jpeg or .ora."
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        return f"No such folder: {printable(parent)}"
+    missing = missing_folder(path)
+    if missing:
+        return missing
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -49,6 +52,27 @@ def export_error(text: str) -> str | None:
     if not stat.S_ISREG(mode):
         return f"{printable(path.name)} is not a regular file; Zone will not replace it."
     return None
+
+
+def destination_folder(text: str) -> str:
+    """The full folder `text` would be written in ('Folder: /home/me/photos')."""
+    path = Path(text.strip() or ".").expanduser()
+    return f"Folder: {printable(path.absolute().parent)}"
+
+
+class FormatSet(RadioSet):
+    """The format list: arrows move, Space picks, Enter picks and exports."""
+
+    BINDINGS = [Binding("enter", "pick_and_export", "Export", show=False)]
+
+    def action_pick_and_export(self) -> None:
+        self.action_toggle_button()
+        buttons = list(self.query(RadioButton))
+        index = self._selected if self._selected is not None else 0
+        if 0 <= index < len(buttons):
+            key = (buttons[index].id or "fmt-png").removeprefix("fmt-")
+            self.screen.use_format(key)  # type: ignore[attr-defined]
+        self.screen._submit()  # type: ignore[attr-defined]
 
 
 class ExportScreen(ModalScreen[ExportChoice | None]):
@@ -70,7 +94,8 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         with Vertical(id="dialog"):
             yield Label(f"Export {self.what}", id="title")
             yield Input(str(self.default), id="path", placeholder="file name (.png, .jpg or .ora)")
-            with RadioSet(id="format"):
+            yield Label(destination_folder(str(self.default)), id="folder", markup=False)
+            with FormatSet(id="format"):
                 for key, suffix, label in FORMATS:
                     yield RadioButton(f"{label} {suffix}", value=key == fmt, id=f"fmt-{key}")
             yield Label("", id="error", markup=False)
@@ -83,12 +108,19 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        key = (event.pressed.id or "fmt-png").removeprefix("fmt-")
+        self.use_format((event.pressed.id or "fmt-png").removeprefix("fmt-"))
+
+    def use_format(self, key: str) -> None:
+        """Make the file name's suffix that of format `key` (png, jpg or ora)."""
         suffix = dict((k, s) for k, s, _ in FORMATS)[key]
         field = self.query_one("#path", Input)
         path = Path(field.value.strip() or self.default.name)
         if SUFFIXES.get(path.suffix.lower()) != key:
             field.value = str(path.with_suffix(suffix))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "path":
+            self.query_one("#folder", Label).update(destination_folder(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

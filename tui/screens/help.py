@@ -13,7 +13,8 @@ from textual.widgets import Button, Static
 MOUSE = (
     ("Footer keys", "click any key in the footer to run it"),
     ("View tabs", "click Result, Original, Layer, Mask or Diff"),
-    ("History", "click a version to preview it; Checkout makes it HEAD"),
+    ("History", "click a version, or move with the arrows and press Enter, to preview it; "
+                "Ctrl+O or Checkout makes it HEAD; typing goes to the chat"),
     ("Chat", "scroll with the wheel; click the input line to type"),
 )
 CHAT = (
@@ -21,7 +22,7 @@ CHAT = (
     ("undo / redo", "the same as the keys"),
     ("red instead / try again", "revise or re-roll the last edit"),
     ("branch here as NAME", "name the current version"),
-    ("go to version 2", "check out an older version"),
+    ("go to version 2", "check out v2, the number the history shows"),
     ("show the mask", "switch the view"),
     ("save it as final.png", "export (.png, .jpg, .ora)"),
 )

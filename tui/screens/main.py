@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Label, Tree
 from textual.worker import get_current_worker
 
 from common.text import printable
+from tui.messages import friendly_error
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.edit_progress import EditProgress
 from tui.widgets.history_tree import HistoryTree
@@ -25,27 +26,14 @@ from tui.widgets.layers_panel import LayersPanel
 
 HINT = "Type what to change, e.g. “make the sky pink”, and press Enter. F1 shows every key."
 BUSY = "Still working on the last instruction: wait for it, or press Esc to cancel it."
-
-
-def friendly_error(exc: BaseException) -> str:
-    """One line for the chat: what went wrong and what to do about it."""
-    name = type(exc).__name__
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else name
-    if name == "WeightsMissingError":
-        return f"{text} — run `zone models download`, or start with --engine tiny to try the app."
-    if name in ("DeviceOutOfMemoryError", "MemoryError", "OutOfMemoryError"):
-        return f"Out of memory ({text}) — try a smaller photo or --device cpu."
-    if name == "ZoneInputError":
-        return f"{text} — check the file and try another photo."
-    if isinstance(exc, (OSError, ValueError)) or name.endswith("Error") and "Zone" in name:
-        return text
-    return f"{name}: {text}"
+QUEUED = "The photo is still opening; this runs as soon as it is ready."
+POLL_S = 2.0  # how often an idle app looks for HEAD moved by another process
 
 
 class MainScreen(Screen[None]):
     """One session: every action goes through `service.handle`, like a typed instruction."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (160, "-xwide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
@@ -67,7 +55,8 @@ class MainScreen(Screen[None]):
                 priority=True),
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the running edit (nothing is committed)"),
         Binding("f1", "help", "Help", tooltip="This help", priority=True),
-        Binding("ctrl+q", "app.quit", "Quit", tooltip="Quit (the history is saved)", priority=True),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Quit at once (the history is saved; a running edit is dropped)",
+                priority=True),
     ]
 
     def __init__(self, *, renderer: str | None = None) -> None:
@@ -82,6 +71,8 @@ class MainScreen(Screen[None]):
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._shown: tuple[str, str] | None = None
         self.point: tuple[int, int] | None = None  # the image pixel pointed at, for "edit only here"
+        self._queue: list[tuple[str, str, dict | None]] = []  # (text, role, command) before the photo was open
+        self.quitting = False
 
     # ------------------------------------------------------------------ layout
 
@@ -89,7 +80,8 @@ class MainScreen(Screen[None]):
         with Vertical(id="chat-pane"):
             yield ChatLog(id="chat")
             yield EditProgress(id="progress")
-            yield Input(placeholder="Describe an edit, or say undo / redo / show the mask …", id="prompt")
+            yield Input(placeholder="Describe an edit, or say undo / redo / show the mask …", id="prompt",
+                        select_on_focus=False)
         yield ImagePane(self.renderer, id="image-pane")
         with Vertical(id="history-pane"):
             yield HistoryTree(id="history")
@@ -103,6 +95,7 @@ class MainScreen(Screen[None]):
         self.query_one("#history-pane").border_title = "History"
         self.query_one("#prompt", Input).focus()
         self.chat.add("system", HINT)
+        self.set_interval(POLL_S, self._poll_head)
 
     @property
     def chat(self) -> ChatLog:
@@ -122,6 +115,15 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ session
 
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#prompt", Input)
+
+    def version_label(self, version_id: str | None) -> str:
+        """'v3' for a version the screen knows (its stored number), '' otherwise."""
+        version = self.versions.get(version_id or "")
+        return f"v{version.number}" if version is not None else ""
+
     def attach(self, service: Any, session: Any, *, replay: bool = True) -> None:
         """Show `session` (called by the app once the service opened it)."""
         self.service = service
@@ -140,8 +142,8 @@ class MainScreen(Screen[None]):
         stack = getattr(getattr(self.service, "store", None), "layer_stack", None)
         layers = stack(self.session.id) if callable(stack) else None
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_history, versions, messages, replay)
-            self.app.call_from_thread(self.query_one("#layers", LayersPanel).show_layers, layers)
+            self._call(self._show_history, versions, messages, replay)
+            self._call(self.query_one("#layers", LayersPanel).show_layers, layers)
 
     def on_layers_panel_request(self, event: LayersPanel.Request) -> None:
         event.stop()
@@ -159,11 +161,45 @@ class MainScreen(Screen[None]):
         self.head_id = next((v.id for v in versions if v.is_head), None)
         self.tree.show_versions(versions)
         if replay:
-            head = self.tree.numbers.get(self.head_id or "", 0)
-            self.chat.add("system", f"Resumed “{self.session.name}”: {len(versions)} versions, HEAD is v{head}.")
+            self.chat.add("system", f"Resumed “{self.session.name}”: {len(versions)} versions, "
+                                    f"HEAD is {self.version_label(self.head_id)}.")
         if self.head_id:
             self._request_view(self.head_id)
         self.refresh_bindings()
+        self._run_queued()
+
+    def _poll_head(self) -> None:
+        """Every few seconds, while idle: has another process moved HEAD?"""
+        if self.service is None or self.session is None or self.busy or self.quitting:
+            return
+        if any(w.group == "history" and w.is_running for w in self.app.workers):
+            return  # our own change is on its way to the screen
+        self._check_head()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _check_head(self) -> None:
+        try:
+            head = self.service.head(self.session.id)
+        except Exception:  # noqa: BLE001 - a busy database: look again at the next tick
+            return
+        if head.id != self.head_id and not get_current_worker().is_cancelled:
+            self._call(self._head_moved, head)
+
+    def _head_moved(self, head: Any) -> None:
+        """HEAD moved in another window: say so and show the history as the database has it."""
+        if self.busy or head.id == self.head_id:
+            return
+        self.chat.add("system", f"HEAD moved to {head.label} in another window; the history shows it now.")
+        self._load_history()
+
+    def _call(self, callback: Any, *args: Any) -> None:
+        """`call_from_thread` that is quiet once the app has stopped (quitting mid-edit)."""
+        if self.quitting:
+            return
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app has closed
+            pass
 
     # ------------------------------------------------------------------ the picture
 
@@ -187,10 +223,10 @@ class MainScreen(Screen[None]):
         try:
             image = to_pil(self.service.view(self.session.id, view, version_id))
         except Exception as exc:  # noqa: BLE001 - a broken blob must not end the app
-            self.app.call_from_thread(self.chat.add, "error", f"Cannot show {view}: {friendly_error(exc)}")
+            self._call(self.chat.add, "error", f"Cannot show {view}: {friendly_error(exc)}")
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._store_and_display, (version_id, view), image)
+            self._call(self._store_and_display, (version_id, view), image)
 
     def _store_and_display(self, key: tuple[str, str], image: Any) -> None:
         self._cache[key] = image
@@ -202,11 +238,11 @@ class MainScreen(Screen[None]):
     def _display(self, key: tuple[str, str], image: Any) -> None:
         version_id, view = key
         version = self.versions.get(version_id)
-        number = self.tree.numbers.get(version_id, 0)
         what = (version.instruction if version is not None and version.parent_id else "") or "original"
-        where = "HEAD" if version_id == self.head_id else "preview · Ctrl+O checks it out"
+        where = "HEAD" if version_id == self.head_id else "preview, Ctrl+O checks out"
         self._shown = key
-        self.pane.show(image, f"v{number} {version_id[:8]} · {what} · {view} · {where}")
+        # the words that matter first: a narrow pane cuts the instruction and the id, never the hint
+        self.pane.show(image, f"{self.version_label(version_id)} · {where} · {view} · {what} · {version_id[:8]}")
 
     def on_image_pane_view_changed(self, event: ImagePane.ViewChanged) -> None:
         self._request_view()
@@ -214,6 +250,18 @@ class MainScreen(Screen[None]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data:
             self._request_view(event.node.data)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        """Enter (or a click) on a version previews it; Ctrl+O checks it out."""
+        event.stop()
+        if event.node.data:
+            self._request_view(event.node.data)
+
+    def on_history_tree_typed_ahead(self, event: HistoryTree.TypedAhead) -> None:
+        """Typing in the tree types into the chat input."""
+        event.stop()
+        self.prompt.focus()
+        self.prompt.insert_text_at_cursor(event.character)
 
     # ------------------------------------------------------------------ turns
 
@@ -228,50 +276,78 @@ class MainScreen(Screen[None]):
     def run_turn(self, text: str, *, role: str = "user", command: dict | None = None) -> bool:
         """Send `text` (or, from a key or dialog, the typed `command` shown as `text`) to the agent in a worker.
 
-        Returns False (and a note) when that cannot happen now.
+        Returns False (and a note) when that cannot happen now. Before the photo is open the turn is
+        queued and runs once it is (True).
         """
-        if self.service is None or self.session is None:
-            self.chat.add("error", "No photo is open yet: wait a moment, or start with `zone chat PHOTO`.")
+        if self.quitting:
             return False
+        if self.service is None or self.session is None:
+            self.chat.add(role, text)
+            if not self._queue:
+                self.chat.add("system", QUEUED)
+            self._queue.append((text, role, command))
+            return True
         if self.busy:
             self.chat.add("system", BUSY)
             return False
         self.chat.add(role, text)
+        self._start_turn(text, command)
+        return True
+
+    def _start_turn(self, text: str, command: dict | None = None) -> None:
         self.busy = True
         self._cancel.clear()
         self.progress.start()
         self.refresh_bindings()
-        self._turn(text, command)
-        return True
+        self._turn(text, command, self.head_id)
+
+    def _run_queued(self) -> None:
+        """Run the next instruction typed while the photo was opening (each after the previous)."""
+        if self._queue and not self.busy and self.session is not None:
+            text, _role, command = self._queue.pop(0)
+            self._start_turn(text, command)
 
     def _report(self, event: Any) -> None:
-        """Engine progress, called on the worker thread."""
-        self.progress.post_message(
-            EditProgress.Report(event.stage, event.step, event.total, getattr(event, "message", ""))
-        )
+        """Turn progress, called on the worker thread (quiet once cancelled or quitting)."""
+        if self._cancel.is_set() or self.quitting:
+            return
+        try:
+            self.progress.post_message(EditProgress.Report(
+                event.stage, event.step, event.total, getattr(event, "message", ""),
+                getattr(event, "part", 1), getattr(event, "parts", 1)))
+        except Exception:  # noqa: BLE001 - the screen is gone (quitting): progress has no reader
+            pass
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def _turn(self, text: str, command: dict | None = None) -> None:
+    def _turn(self, text: str, command: dict | None, seen_head: str | None) -> None:
         try:
             kwargs: dict = {"command": command} if command is not None else {}
             if self.point is not None:
                 kwargs["point"] = self.point
-            result = self.service.handle(self.session.id, text, progress=self._report, cancel=self._cancel.is_set,
-                                         **kwargs)
+            result = self.service.handle(self.session.id, text, progress=self._report, cancel=self._cancelled,
+                                         expect_head=seen_head, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the app keeps running; the chat says what happened
-            self.app.call_from_thread(self._turn_failed, exc)
+            self._call(self._turn_failed, exc)
             return
-        self.app.call_from_thread(self._turn_done, result)
+        self._call(self._turn_done, result, text if command is None else "")  # typed text is offered again
 
-    def _turn_done(self, result: Any) -> None:
+    def _cancelled(self) -> bool:
+        return self._cancel.is_set() or self.quitting
+
+    def _turn_done(self, result: Any, text: str = "") -> None:
+        if getattr(result, "head_id", None):
+            self.head_id = result.head_id  # this window moved it: not news from another one
         self._finish_turn()
         error = getattr(result, "error", None)
         reply = getattr(result, "reply", "") or ""
-        if error and "cancel" in str(error).lower():
+        if getattr(result, "head_moved", False):
+            self.chat.add("system", reply)  # nothing ran: the user sees the new HEAD, then decides
+            if text and not self.prompt.value:
+                self.prompt.value = text
+        elif error and "cancel" in str(error).lower():
             self.chat.add("system", "Edit cancelled; nothing was committed.")
         elif error:
-            # The agent's reply usually quotes the error and says what to do; show it once.
-            self.chat.add("error", reply if str(error) in reply else f"{error}. {reply}".strip())
+            self.chat.add("error", reply or str(error))  # the agent's reply says what happened: once
         elif reply:
             self.chat.add("agent", reply)
         view = getattr(result, "view", None)
@@ -294,13 +370,17 @@ class MainScreen(Screen[None]):
         self.busy = False
         self.progress.finish()
         self.refresh_bindings()
+        if self._queue:
+            self.call_after_refresh(self._run_queued)
 
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.busy
-        if action in ("undo", "redo", "branch", "checkout", "export"):
+        if action in ("undo", "redo"):  # while busy they answer like typed "undo": still working
+            return None if self.session is None else True
+        if action in ("branch", "checkout", "export"):
             return None if self.busy or self.session is None else True
         return True
 
@@ -315,7 +395,7 @@ class MainScreen(Screen[None]):
             return
         from tui.screens.branch import BranchScreen  # dialogs load on first use: a faster first frame
 
-        at = f"v{self.tree.numbers.get(self.head_id or '', 0)} {(self.head_id or '')[:8]}"
+        at = f"{self.version_label(self.head_id)} {(self.head_id or '')[:8]}"
 
         def named(name: str | None) -> None:
             if name:
@@ -330,7 +410,8 @@ class MainScreen(Screen[None]):
         if target == self.head_id:
             self.chat.add("system", "That version is already HEAD; pick another one in the history.")
             return
-        self.run_turn(f"checkout {target[:8]}", role="key", command={"intent": "checkout", "ref": target})
+        self.run_turn(f"checkout {self.version_label(target) or target[:8]}", role="key",
+                      command={"intent": "checkout", "ref": target})
 
     def action_export(self) -> None:
         if self.session is None or self.busy:
@@ -340,7 +421,7 @@ class MainScreen(Screen[None]):
         version_id = self.shown_id or ""
         stem = re.sub(r"[^\w.-]+", "_", Path(self.session.name).stem) or "zone"
         default = Path(f"{stem}-{version_id[:8]}.png")  # relative: written in the current folder
-        what = "HEAD" if version_id == self.head_id else f"v{self.tree.numbers.get(version_id, 0)} {version_id[:8]}"
+        what = f"{self.version_label(version_id)} {version_id[:8]}" + (" (HEAD)" if version_id == self.head_id else "")
 
         def chosen(choice: Any) -> None:
             if choice is not None:
@@ -366,9 +447,9 @@ class MainScreen(Screen[None]):
         try:
             written = self.service.export(self.session.id, version_id, path, force=overwrite)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
+            self._call(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
             return
-        self.app.call_from_thread(self.chat.add, "agent", f"Exported {version_id[:8]} to {printable(written)}.")
+        self._call(self.chat.add, "agent", f"Exported {self.version_label(version_id)} ({version_id[:8]}) to {printable(written)}.")
 
     def action_next_view(self) -> None:
         self.pane.next_view()
@@ -397,5 +478,12 @@ class MainScreen(Screen[None]):
             event.stop()
             self.action_checkout()
 
+    def action_quit(self) -> None:
+        """Ctrl+Q: stop now. A running edit is cancelled and dropped; what is saved stays saved."""
+        self.quitting = True
+        self._cancel.set()
+        self.app.exit()
+
     def on_unmount(self) -> None:
+        self.quitting = True
         self._cancel.set()
