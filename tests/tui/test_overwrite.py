@@ -88,7 +88,8 @@ async def test_escape_sequences_are_shown_not_run(photo: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         message = main_screen(app).chat.add("agent", "name \x1b[2J\x1b]0;pwned\x07 ok\nnext line")
-        rendered = str(message.render())
+        await pilot.pause()
+        rendered = str(message.query_one(".body").render())  # the message text (its role sits beside it)
         assert "\x1b" not in rendered and "\\x1b[2J" in rendered and "\n" in rendered
 
 
@@ -98,6 +99,6 @@ def test_history_labels_escape_instructions_and_branches() -> None:
     from tui.widgets.history_tree import node_label
 
     v = SimpleNamespace(id="a" * 32, parent_id="b" * 32, instruction="hat\x1b[2J", branches=["x\x1b]0;t\x07"],
-                        is_head=True)
-    plain = node_label(v, 3).plain
+                        is_head=True, number=3)
+    plain = node_label(v).plain
     assert "\x1b" not in plain and "hat\\x1b[2J" in plain and "x\\x1b]0;t\\x07" in plain
