@@ -67,8 +67,8 @@ def _timed(bucket: list[float], fn: Callable[[], object]) -> None:
 
 
 def measure_moves(store: HistoryStore, lines: dict[str, tuple[str, list[str]]],
-                  repeat: int) -> dict[str, dict[str, float]]:
-    """Median ms of undo, redo, checkout (by id prefix) and branch at the tip of each line.
+                  repeat: int, stat=statistics.median) -> dict[str, dict[str, float]]:
+    """ms of undo, redo, checkout (by id prefix) and branch at the tip of each line (median by default).
 
     The lines are measured interleaved (one operation on each in turn), so that drift in the
     machine's speed (disk flushes, other processes) affects every depth alike.
@@ -84,7 +84,7 @@ def measure_moves(store: HistoryStore, lines: dict[str, tuple[str, list[str]]],
             _timed(t["checkout"], lambda: store.checkout(sid, ids[-2][:10]))
             _timed(t["checkout"], lambda: store.checkout(sid, ids[-1][:10]))
             _timed(t["branch"], lambda: store.branch(sid, f"b{i}", at=ids[-1]))
-    return {k: {op: statistics.median(v) for op, v in t.items()} for k, t in times.items()}
+    return {k: {op: stat(v) for op, v in t.items()} for k, t in times.items()}
 
 
 def run(size: int, shallow: int, deep: int, render_depth: int, repeat: int, url: str | None) -> dict:

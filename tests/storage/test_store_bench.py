@@ -46,7 +46,9 @@ def bulk_line(store, depth: int, size: int = 32, seed: int = 0) -> tuple[str, li
 def test_moves_cost_the_same_at_depth_10_and_1000(store):
     lines = {"shallow": bulk_line(store, 10, seed=1), "deep": bulk_line(store, 1000, seed=2)}
     assert store.head(lines["deep"][0]).depth == 1000
-    times = measure_moves(store, lines, repeat=20)
+    # the fastest of 20 runs is each move's cost without other processes' noise on a busy machine
+    # (medians of ~2 ms moves flaked at 1.89 under load); a move that walked the line would be ~100x
+    times = measure_moves(store, lines, repeat=20, stat=min)
     ratios = {op: times["deep"][op] / times["shallow"][op] for op in times["shallow"]}
     assert all(r <= MAX_RATIO for r in ratios.values()), (ratios, times)
     deep_sid, deep_ids = lines["deep"]
