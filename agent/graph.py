@@ -11,7 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent import layer_replies, replies
-from agent.history_ops import last_edit, run_command, sibling_seed
+from agent.history_ops import last_edit, last_edit_of, run_command, sibling_seed, sibling_seed_of
 from agent.layer_actions import plan_layer_turn, run_layer_op
 from agent.state import EditOutcome, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
@@ -54,13 +54,15 @@ def _part_reporter(progress: Optional[Callable[[Any], None]], part: int, parts: 
 def build_graph(deps: GraphDeps):
     """Compile the turn graph; `invoke({"session_id", "text"}, context=TurnContext(...))`."""
 
-    def understand_node(state: TurnState) -> dict:
+    def understand_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         if state.get("command"):  # a key or a dialog sent a typed command: nothing to understand
             return {"intent": state["command"]["intent"], "action": None, "nodes_run": ["understand"]}
         layered = plan_layer_turn(deps.store, state["session_id"], state["text"])  # before the classifier
         if layered is not None:
             return {**layered, "nodes_run": ["understand"]}
-        last = last_edit(deps.store, state["session_id"])
+        history = runtime.context.history if runtime.context is not None else None
+        last = (last_edit_of(history.head, deps.store, state["session_id"]) if history is not None
+                else last_edit(deps.store, state["session_id"]))
         base = float(deps.edit_params.get("text_scale", DEFAULT_TEXT_SCALE))
         plan = understand(state["text"], last, deps.classify, deps.clarify_below, base_text_scale=base)
         return {**plan, "nodes_run": ["understand"]}
@@ -76,13 +78,14 @@ def build_graph(deps: GraphDeps):
             return "history"
         return "respond"  # help
 
-    def clarify_node(state: TurnState) -> dict:
-        head = deps.store.head(state["session_id"])
+    def clarify_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
+        history = runtime.context.history if runtime.context is not None else None
+        head_id = history.head.id if history is not None else deps.store.head(state["session_id"]).id
         if state["clarify"] in layer_replies.CLARIFY:
             reply = layer_replies.clarify(state["clarify"], state.get("clarify_options"))
         else:
             reply = replies.clarify(state["clarify"])
-        return {"reply": reply, "head_id": head.id, "nodes_run": ["clarify"]}
+        return {"reply": reply, "head_id": head_id, "nodes_run": ["clarify"]}
 
     def edit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         from engine.api import EditParams  # no torch
@@ -90,19 +93,20 @@ def build_graph(deps: GraphDeps):
 
         ctx = runtime.context or TurnContext()
         sid = state["session_id"]
+        versions = _Versions(deps.store, sid, ctx.history)
         results: list[EditOutcome] = []
         error: Optional[str] = None
         planned_edits = state["edits"]
         for part, planned in enumerate(planned_edits, start=1):
             report = _part_reporter(ctx.progress, part, len(planned_edits))
             try:
-                parent = deps.store.resolve(sid, planned.get("parent") or "HEAD")
+                parent = versions.get(planned.get("parent"))
                 seed = planned.get("seed")
                 if seed is None:
                     if planned["kind"] == "retry":
-                        seed = sibling_seed(deps.store, sid, parent.id, planned["instruction"])
+                        seed = versions.sibling_seed(parent.id, planned["instruction"])
                     else:
-                        seed = (deps.base_seed + len(deps.store.tree(sid)) - 1) % (SEED_MAX + 1)
+                        seed = (deps.base_seed + versions.edits()) % (SEED_MAX + 1)
                 extra = {k: v for k, v in deps.edit_params.items() if k not in ("action", "seed")}
                 if planned.get("text_scale") is not None:  # a relative follow-up ("a bit more")
                     extra["text_scale"] = float(planned["text_scale"])
@@ -113,24 +117,32 @@ def build_graph(deps: GraphDeps):
                         report(TurnProgress("start"))
                 engine = deps.get_engine()
                 image = deps.store.render(sid, parent.id)
-                result = engine.edit(image, planned["instruction"], params, progress=report, cancel=ctx.cancel)
+                kwargs = {}
+                if _takes_work_image(engine) and hasattr(deps.store, "preview"):
+                    kwargs["work_image"] = deps.store.preview(sid, parent.id)
+                result = engine.edit(image, planned["instruction"], params, progress=report,
+                                     cancel=ctx.cancel, **kwargs)
                 version = deps.store.commit(
-                    sid, layer=result.layer, mask=result.mask, instruction=planned["instruction"],
+                    sid, layer=result.layer, mask=result.mask, offset=tuple(result.offset),
+                    composite=result.composite, instruction=planned["instruction"],
                     action=planned["action"], params=result.params or params.to_dict(),
                     timings_ms=result.timings_ms, parent=parent.id, sources=edit_sources(result))
             except Exception as exc:  # noqa: BLE001 - reported to the user; nothing is committed
                 error = one_line(exc)
                 break
+            versions.committed(version)
             results.append({
                 "version_id": version.id, "parent_id": parent.id, "depth": version.depth,
                 "number": version.number, "parent_number": parent.number,
                 "instruction": planned["instruction"],
                 "action": planned["action"], "kind": planned["kind"], "seed": int(seed),
-                "mask_fraction": float(result.mask_fraction), "where": replies.where(result.mask),
+                "mask_fraction": float(result.mask_fraction),
+                "where": replies.where(result.mask, tuple(result.offset), tuple(result.composite.shape[:2])),
                 "warnings": list(result.warnings), "text_scale": float(params.text_scale),
                 **({"direction": planned["direction"]} if planned.get("direction") else {}),
             })
-        return {"results": results, "error": error, "nodes_run": ["edit"]}
+        return {"results": results, "error": error, "nodes_run": ["edit"],
+                "head_id": versions.head.id if versions.head is not None else None}
 
     def history_node(state: TurnState) -> dict:
         done, error = run_command(deps.store, state["session_id"], state["command"], deps.export_dir,
@@ -144,7 +156,9 @@ def build_graph(deps: GraphDeps):
 
     def respond_node(state: TurnState) -> dict:
         sid = state["session_id"]
-        head = deps.store.head(sid)
+        # An edit turn knows HEAD already (the last commit, or the context's); a command moved it.
+        head_id = state.get("head_id") if state.get("edits") else None
+        head_id = head_id or deps.store.head(sid).id
         if state.get("edits"):
             results = state.get("results") or []
             if state.get("error"):
@@ -157,7 +171,7 @@ def build_graph(deps: GraphDeps):
             reply = layer_replies.layer(state.get("done") or {}, state.get("error"))
         else:
             reply = replies.HELP
-        return {"reply": reply, "head_id": head.id, "nodes_run": ["respond"]}
+        return {"reply": reply, "head_id": head_id, "nodes_run": ["respond"]}
 
     graph = StateGraph(TurnState, context_schema=TurnContext)
     graph.add_node("understand", understand_node)
@@ -194,6 +208,62 @@ def edit_sources(result: Any):
     return EditSources(canvas=canvas, rough=rough if rough is not None and rough.shape == shape else None,
                        refined=refined if refined is not None and refined.shape == shape else None,
                        mask_params={k: params[k] for k in MASK_PARAM_KEYS if k in params})
+
+
+class _Versions:
+    """The versions an edit turn works with: from the turn's context, else read from the store.
+
+    Args:
+        store: the HistoryStore.
+        session_id: the session.
+        history: a `storage.types.TurnContextInfo` (None: every lookup reads the store).
+    """
+
+    def __init__(self, store: Any, session_id: str, history: Any = None) -> None:
+        self.store, self.session_id, self.history = store, session_id, history
+        self.head = history.head if history is not None else None
+        self.known = {v.id: v for v in ([history.head, history.head_parent] if history is not None else []) if v}
+        self.made = 0
+
+    def get(self, ref: Optional[str]) -> Any:
+        """The version `ref` (None or HEAD: the current HEAD) names."""
+        if ref in (None, "HEAD") and self.head is not None:
+            return self.head
+        if ref in self.known:
+            return self.known[ref]
+        return self.store.resolve(self.session_id, ref or "HEAD")
+
+    def edits(self) -> int:
+        """How many versions besides the original the session has now."""
+        if self.history is None:
+            return len(self.store.tree(self.session_id)) - 1
+        return self.history.edits + self.made
+
+    def sibling_seed(self, parent_id: str, instruction: str) -> int:
+        """A seed no sibling with this instruction used (from the context when it has the siblings)."""
+        h = self.history
+        if h is not None and h.head.parent_id == parent_id and self.made == 0:
+            return sibling_seed_of(h.siblings, parent_id, instruction)
+        return sibling_seed(self.store, self.session_id, parent_id, instruction)
+
+    def committed(self, version: Any) -> None:
+        """A commit of this turn: it is HEAD now."""
+        self.head = version
+        self.known[version.id] = version
+        self.made += 1
+
+
+def _takes_work_image(engine: Any) -> bool:
+    """Whether `engine.edit` takes `work_image=` (the real engine does; a wrapper or subclass may not)."""
+    import inspect
+
+    if not getattr(engine, "accepts_work_image", False):
+        return False
+    try:
+        params = inspect.signature(engine.edit).parameters
+    except (TypeError, ValueError):
+        return False
+    return "work_image" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _meaningful(deps: GraphDeps) -> bool:

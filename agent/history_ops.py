@@ -18,8 +18,15 @@ def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
     Derived from the history database (the single source of truth), so a resumed session
     keeps its context.
     """
-    head = store.head(session_id)
-    if getattr(head, "op", None):  # a layer operation: the edit it sits on
+    return last_edit_of(store.head(session_id), store, session_id)
+
+
+def last_edit_of(head: Any, store: Any = None, session_id: Optional[str] = None) -> Optional[LastEdit]:
+    """`last_edit` from HEAD's VersionInfo (already read with the turn's context).
+
+    A layer operation at HEAD stands for the edit it sits on (read from `store` when given).
+    """
+    if getattr(head, "op", None) and store is not None:
         head = next((v for v in reversed(store.log(session_id)) if not getattr(v, "op", None)), head)
     if head.parent_id is None or not head.instruction:
         return None
@@ -32,7 +39,12 @@ def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:
 
 def sibling_seed(store: Any, session_id: str, parent_id: str, instruction: str) -> int:
     """A seed no sibling with the same instruction used: the largest one plus 1, 2, ..."""
-    used = {int(v.params.get("seed", 0)) for v in store.tree(session_id)
+    return sibling_seed_of(store.tree(session_id), parent_id, instruction)
+
+
+def sibling_seed_of(versions: Any, parent_id: str, instruction: str) -> int:
+    """`sibling_seed` over given versions (the parent's children, or the whole tree)."""
+    used = {int(v.params.get("seed", 0)) for v in versions
             if v.parent_id == parent_id and v.instruction == instruction and "seed" in v.params}
     seed = max(used) + 1 if used else 1
     while seed in used:

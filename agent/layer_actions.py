@@ -85,7 +85,7 @@ def _reshaped(store: Any, session_id: str, plan: dict, point: Optional[tuple[int
     if mode == "point":
         segment = _segment(store, session_id, source, canvas, point, full_hw, get_engine)
     refined = sources.refined if source.op == "reshape" else None
-    crop = store.layer_crop(session_id, source.id) if refined is None else None
+    crop = store.placed_crop(session_id, source.id) if refined is None else None
     current = reshape.current_work_mask(refined, crop, full_hw, (h, w))
     mask_work = reshape.new_mask(mode, current, segment)
     layer, mask = reshape.layer_from_canvas(canvas, mask_work, full_hw)

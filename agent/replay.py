@@ -197,12 +197,13 @@ def run_replay(script: ReplayScript, out_dir: str | Path, *, engine: str = "real
 
 
 def _save(service: Any, session_id: str, path: Path, force: bool) -> tuple[Path, Optional[str]]:
-    """Write the HEAD render to `path`; return (path, error message or None)."""
-    from engine.imageio import save_png
+    """Write the HEAD render to `path` (the store's PNG export, as "save it as" writes it);
+    return (path, error message or None)."""
+    from storage.errors import StorageError
 
     try:
-        save_png(path, service.render(session_id, "HEAD"), force=force)
-    except OutputError as exc:
+        service.store.export(session_id, "HEAD", path, force=force)
+    except (OutputError, StorageError) as exc:
         return path, str(exc)
     return path, None
 

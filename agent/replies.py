@@ -61,13 +61,22 @@ def user_note(warning: str) -> str:
     return GENERIC_NOTE
 
 
-def where(mask: Optional[np.ndarray]) -> str:
-    """Where the mask lies, in words: "in the centre", "at the top left", "nowhere"."""
+def where(mask: Optional[np.ndarray], offset: tuple[int, int] = (0, 0),
+          full_size: Optional[tuple[int, int]] = None) -> str:
+    """Where the mask lies, in words: "in the centre", "at the top left", "nowhere".
+
+    Args:
+        mask: [h, w] bool, the whole photo or a crop of it.
+        offset: (top, left) of the crop in the photo.
+        full_size: the photo's (H, W); None: the mask is the whole photo.
+    """
     if mask is None or not mask.any():
         return "nowhere"
-    h, w = mask.shape
-    ys, xs = np.nonzero(mask)
-    cy, cx = ys.mean() / h, xs.mean() / w
+    h, w = full_size or mask.shape
+    rows, cols = mask.sum(axis=1, dtype=np.int64), mask.sum(axis=0, dtype=np.int64)  # no index arrays
+    total = float(rows.sum())
+    cy = (float(rows @ np.arange(mask.shape[0])) / total + offset[0]) / h
+    cx = (float(cols @ np.arange(mask.shape[1])) / total + offset[1]) / w
     row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else ""
     col = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else ""
     if not row and not col:

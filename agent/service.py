@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 VIEWS = ("result", "original", "layer", "mask", "diff")
 # HistoryStore methods that write: after `ZoneService.shutdown` none of them starts.
 WRITES = frozenset(("create_session", "commit", "undo", "redo", "undo_all", "checkout", "branch",
-                    "add_message", "export", "delete_session"))
+                    "add_message", "add_messages", "layer_op", "export", "delete_session"))
 
 
 class ServiceClosedError(RuntimeError):
@@ -98,10 +98,15 @@ class ZoneService:
 
             store = HistoryStore(db_url)
         self.store = GuardedStore(store)
+        # Each running turn's user message, stored with its reply at the end of the turn (one write),
+        # or by `shutdown` when the app quits mid-turn, so that what the user said is never lost.
+        self._pending: dict[int, tuple[str, Any]] = {}
+        self._pending_lock = threading.Lock()
         self.engine_name = engine
         self.device = device
         self._engine_factory = engine_factory
         self._engine: Any = None
+        self._engine_lock = threading.Lock()  # the warm-up thread and a turn never build two
         self._classifier = classifier
         self.seed = check_seed(seed, "seed")
         self.edit_params = check_edit_options(dict(edit_params or {}))
@@ -114,14 +119,29 @@ class ZoneService:
     @property
     def engine(self) -> Any:
         """The engine, built on first use (importing torch only then)."""
-        if self._engine is None:
-            if self._engine_factory is not None:
-                self._engine = self._engine_factory()
-            else:
-                from engine.registry import build_engine
+        with self._engine_lock:
+            if self._engine is None:
+                if self._engine_factory is not None:
+                    self._engine = self._engine_factory()
+                else:
+                    from engine.registry import build_engine
 
-                self._engine = build_engine(self.engine_name, device=self.device)
-        return self._engine
+                    self._engine = build_engine(self.engine_name, device=self.device)
+            return self._engine
+
+    def warm_up(self) -> None:
+        """Build what the first turn needs: the turn graph, the classifier and the engine with its
+        models (imports torch). The chat app calls it on a low-priority thread after its first frame,
+        so the first edit does not wait on imports. Errors are left for that edit to report."""
+        try:
+            self.graph
+            self.classifier
+            engine = self.engine
+            load = getattr(engine, "load", None)
+            if load is not None:
+                load()  # thread-safe: a turn that starts meanwhile waits for this load
+        except Exception:  # noqa: BLE001 - e.g. missing weights: the first edit says so in the chat
+            log.debug("warm-up failed", exc_info=True)
 
     @property
     def classifier(self) -> Any:
@@ -191,6 +211,9 @@ class ZoneService:
                point: Optional[tuple[int, int]] = None, expect_head: Optional[str] = None) -> TurnResult:
         """Run one utterance (or a typed command) through the graph, persist it and the reply, report what happened.
 
+        An edit turn reads its context in one transaction (`HistoryStore.turn_context`), commits
+        in one, and stores the user's message and the reply together in one more.
+
         Args:
             session_id: the session (id, prefix or name).
             text: what the user typed, or for a typed command the line to show in the conversation.
@@ -204,28 +227,32 @@ class ZoneService:
                 moved it), nothing runs: the result has `head_moved` set and says where HEAD is.
         """
         text = text if isinstance(text, str) else str(text)
-        session = self.store.get_session(session_id)
-        sid = session.id
-        if expect_head is not None and session.head_version_id != expect_head:
+        from storage.types import NewMessage
+
+        history = self.store.turn_context(session_id)  # the turn's one read
+        sid = history.session.id
+        if expect_head is not None and history.head.id != expect_head:
             return self._head_moved(storable(text), sid)
         stored, meta_in = bounded_text(text)
-        self.store.add_message(sid, "user", stored, version_id=session.head_version_id, meta=meta_in)
+        user = NewMessage("user", stored, version_id=history.head.id, meta=meta_in)
         bad_at = invalid_unicode_at(text)
         if bad_at is not None:  # fails this turn only; the conversation goes on
-            head = self.store.head(sid)
             msg = f"the message is not valid Unicode (a lone surrogate at character {bad_at + 1})"
-            result = TurnResult(text=storable(text), intent="unknown", action=None, head_id=head.id, error=msg,
-                                reply=f"I cannot read that: {msg}; nothing changed.")
-            self.store.add_message(sid, "assistant", result.reply, version_id=head.id,
-                                   meta={"intent": "unknown", "error": msg})
+            result = TurnResult(text=storable(text), intent="unknown", action=None, head_id=history.head.id,
+                                error=msg, reply=f"I cannot read that: {msg}; nothing changed.")
+            self.store.add_messages(sid, [user, NewMessage("assistant", result.reply, version_id=history.head.id,
+                                                           meta={"intent": "unknown", "error": msg})])
             return result
+        token = id(user)
+        with self._pending_lock:
+            self._pending[token] = (sid, user)
         try:
             start: dict = {"session_id": sid, "text": text, "nodes_run": []}
             if command is not None:
                 start["command"] = check_command(command)
             if point is not None:
                 start["point"] = [int(point[0]), int(point[1])]
-            state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel))
+            state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel, history=history))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
             if os.environ.get("ZONE_DEBUG"):
                 raise
@@ -242,8 +269,10 @@ class ZoneService:
                 "view": result.view, "clarify": result.clarify, "nodes": result.nodes_run}
         if result.layer_op:
             meta["layer_op"] = result.layer_op
-        self.store.add_message(sid, "assistant", result.reply, version_id=result.version_id or result.head_id,
-                               meta=meta)
+        reply = NewMessage("assistant", result.reply, version_id=result.version_id or result.head_id, meta=meta)
+        with self._pending_lock:  # unless `shutdown` stored it already
+            mine = self._pending.pop(token, None) is not None
+        self.store.add_messages(sid, [user, reply] if mine else [reply])
         return result
 
     def _head_moved(self, text: str, session_id: str) -> TurnResult:
@@ -256,18 +285,21 @@ class ZoneService:
 
     def _result(self, text: str, state: dict) -> TurnResult:
         sid = state["session_id"]
-        head = self.store.head(sid)
+        head_id = state.get("head_id")
         edits = [dict(r) for r in state.get("results") or []]
         version_id = parent_id = number = None
         if edits:
             version_id, parent_id = edits[-1]["version_id"], edits[-1]["parent_id"]
             number = edits[-1].get("number")
         elif (state.get("command") or state.get("layer_op")) and not state.get("error"):
-            version_id, parent_id, number = head.id, head.parent_id, head.number
+            head = self.store.head(sid)  # a command or a layer operation moved HEAD
+            head_id, version_id, parent_id, number = head.id, head.id, head.parent_id, head.number
+        if head_id is None:
+            head_id = self.store.head(sid).id
         intent = state.get("intent") or "unknown"
         return TurnResult(
             text=text, intent=intent, action=state.get("action"), reply=state.get("reply", ""),
-            version_id=version_id, number=number, parent_id=parent_id, head_id=head.id, edits=edits,
+            version_id=version_id, number=number, parent_id=parent_id, head_id=head_id, edits=edits,
             error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
             command=state.get("command"),
             nodes_run=list(state.get("nodes_run") or []),
@@ -293,22 +325,26 @@ class ZoneService:
 
     def diff(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
         """A difference map: the original dimmed to grey, changed pixels in red by how much."""
-        original = self.store.original(session_id).astype(np.int16)
-        render = self.store.render(session_id, ref).astype(np.int16)
-        delta = np.abs(render - original).max(axis=2).astype(np.uint8)
-        grey = (original.mean(axis=2) // 3).astype(np.uint8)
-        out = np.stack([grey, grey, grey], axis=2)
-        changed = delta > 0
-        out[changed, 0] = np.maximum(delta[changed], 96)
-        out[changed, 1] = grey[changed] // 2
-        out[changed, 2] = grey[changed] // 2
-        return out
+        from agent.views import difference
 
-    def view(self, session_id: str, name: str = "result", ref: str = "HEAD") -> np.ndarray:
+        return difference(self.store.original(session_id), self.store.render(session_id, ref))
+
+    def view(self, session_id: str, name: str = "result", ref: str = "HEAD",
+             size: Optional[tuple[int, int]] = None) -> np.ndarray:
         """An [H, W, 3] uint8 picture of `name`: result, original, layer (over a checkerboard),
-        mask (white on black) or diff, for the version `ref`."""
+        mask (white on black) or diff, for the version `ref`.
+
+        Args:
+            size: (max width, max height) in pixels: the picture fits in it and is made from the
+                stored previews and layer crops, never from a full-size decode (what the TUI
+                asks for). None: at the photo's full resolution.
+        """
         if name not in VIEWS:
             raise ValueError(f"unknown view {name!r}; choose one of {', '.join(VIEWS)}")
+        if size is not None and hasattr(self.store, "preview"):
+            from agent.views import fit, small_view
+
+            return fit(small_view(self.store, session_id, name, ref), size)
         if name == "result":
             return self.render(session_id, ref)
         if name == "original":
@@ -321,10 +357,10 @@ class ZoneService:
             mask = self.mask(session_id, ref)
             mask = np.zeros(shape, bool) if mask is None else mask.astype(bool)
             return np.repeat((mask * 255).astype(np.uint8)[..., None], 3, axis=2)
+        from agent.views import checkerboard
+
         layer = self.layer(session_id, ref)
-        yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
-        checker = np.where(((yy // 8) + (xx // 8)) % 2 == 0, 200, 140).astype(np.uint16)
-        board = np.repeat(checker[..., None], 3, axis=2)
+        board = checkerboard(shape).astype(np.uint16)
         if layer is None:
             return board.astype(np.uint8)
         a = layer[..., 3:4].astype(np.uint16)
@@ -344,7 +380,17 @@ class ZoneService:
 
     def shutdown(self, timeout: float = 0.5) -> bool:
         """Stop writing (the app is quitting): wait up to `timeout` s for a write in progress, refuse
-        later ones. Returns False when a write was still running (the database rolls it back)."""
+        later ones. Returns False when a write was still running (the database rolls it back).
+
+        The user's message of a turn still running is stored first (the reply never comes).
+        """
+        with self._pending_lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for sid, user in pending:
+            try:
+                self.store.add_messages(sid, [user])
+            except Exception:  # noqa: BLE001 - quitting: a busy database must not hold it
+                log.debug("could not store a pending message", exc_info=True)
         return self.store.seal(timeout)
 
     def close(self) -> None:

@@ -107,6 +107,7 @@ class TurnContext:
 
     progress: Optional[Callable[[Any], None]] = None
     cancel: Optional[Callable[[], bool]] = None
+    history: Any = None  # storage.types.TurnContextInfo read once for the turn (None: nodes read it)
 
 
 @dataclass

@@ -104,15 +104,44 @@ CancelFn = Callable[[], bool]
 
 @dataclass
 class EditResult:
-    """The outcome of one edit, at the photo's full resolution."""
+    """The outcome of one edit, at the photo's full resolution.
+
+    `layer` and `mask` cover the bounding box of the edit: they are crops whose top-left pixel
+    is at `offset` = (top, left) in the photo (the whole photo when the offset is (0, 0) and
+    their size is the composite's). `full_layer()` and `full_mask()` give full-size planes.
+    """
 
     composite: np.ndarray  # [H, W, 3] uint8
-    layer: np.ndarray  # [H, W, 4] uint8, alpha 0 outside the final mask
-    mask: np.ndarray  # [H, W] bool, alpha > 0
-    canvas: np.ndarray  # [h, w, 3] uint8, I_sty at work resolution
-    rough_mask: np.ndarray  # [h, w] bool, M_b at work resolution
+    layer: np.ndarray  # [h, w, 4] uint8 at `offset`, alpha 0 outside the final mask
+    mask: np.ndarray  # [h, w] bool at `offset`, alpha > 0
+    canvas: np.ndarray  # [h', w', 3] uint8, I_sty at work resolution
+    rough_mask: np.ndarray  # [h', w'] bool, M_b at work resolution
     mask_fraction: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     refined_mask: Optional[np.ndarray] = None  # [h, w] bool, M_f at work resolution (stored for reshapes)
+    offset: tuple[int, int] = (0, 0)
+
+    @property
+    def full_size(self) -> tuple[int, int]:
+        """The photo's (H, W)."""
+        return int(self.composite.shape[0]), int(self.composite.shape[1])
+
+    def full_layer(self) -> np.ndarray:
+        """The layer as a full-size plane [H, W, 4] (zeros outside the crop)."""
+        if self.layer.shape[:2] == self.full_size:
+            return self.layer
+        out = np.zeros(self.full_size + (4,), np.uint8)
+        t, l = self.offset
+        out[t:t + self.layer.shape[0], l:l + self.layer.shape[1]] = self.layer
+        return out
+
+    def full_mask(self) -> np.ndarray:
+        """The mask as a full-size plane [H, W] bool."""
+        if self.mask.shape == self.full_size:
+            return self.mask
+        out = np.zeros(self.full_size, bool)
+        t, l = self.offset
+        out[t:t + self.mask.shape[0], l:l + self.mask.shape[1]] = self.mask
+        return out

@@ -204,7 +204,7 @@ def run_bench(config: str = "small", *, size: Optional[int] = None, steps: Optio
                     stages, mask = naive.run(image, params, pps)
                 else:
                     res = engines[p].edit(image, INSTRUCTION, params)
-                    stages, mask = engine_stage_ms(res.timings_ms), res.mask
+                    stages, mask = engine_stage_ms(res.timings_ms), res.full_mask()
             wall = timer.timings_ms["turn"]
             peak = torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else None
             return stages, wall, mask, peak

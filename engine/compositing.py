@@ -11,23 +11,47 @@ Alpha at work size, from the refined mask M_f and the smoothed mask M*_f:
   r = `feather_px` (3 at 512 px, scaled with the long side). Alpha stays > 0 on all of U and is
   EXACTLY 0 outside U, so the untouched pixels stay byte-identical.
 
-At full resolution the alpha is upsampled bilinearly and forced to 0 wherever the upsampled hard
-union (bilinear > 0.5) is 0; I_sty is upsampled with Lanczos; the layer is RGBA (I_sty, alpha) with
-RGB zeroed where alpha is 0; the composite uses the project-wide integer formula
+At full resolution the alpha is upsampled bilinearly (as 8-bit, rint(alpha * 255)) and forced to 0
+wherever the upsampled hard union (8-bit bilinear of 0/255 > 127, i.e. > 0.5) is 0; I_sty is
+upsampled with Lanczos; the layer is RGBA (I_sty, alpha) with RGB zeroed where alpha is 0. Only the
+bounding box the work-size alpha can reach is computed (Pillow's `box`, in stripes), which equals
+the full-size resize there up to the float rounding of the box's coordinates; the composite uses the project-wide integer formula
 `(L_rgb * a + B * (255 - a) + 127) // 255`, so every pixel with a == 0 is the original's.
 """
 
 from __future__ import annotations
 
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 from scipy import ndimage
 
-from engine.imageio import resize_float, resize_mask, resize_rgb
+from engine.imageio import resize_rgb
 
 REFERENCE_SIDE = 512
 MODES = ("feather", "reference")
+STRIPE_PIXELS = 1 << 20  # full-resolution pixels per stripe: bounds the float temporaries
+BAND_PIXELS = 1 << 16  # pixels per band of `composite_over` (cache-sized uint16 temporaries)
+THREADS = min(2, os.cpu_count() or 1)  # stripes in parallel: Pillow and numpy release the GIL
+
+
+@dataclass
+class FullResLayer:
+    """The edit at full resolution, inside the bounding box of its visible pixels.
+
+    rgba: uint8 [h, w, 4], RGB zero where alpha is 0; mask: bool [h, w], alpha > 0; top, left:
+    where the crop sits in the photo; composite: uint8 [H, W, 3], the photo with the crop over it.
+    """
+
+    rgba: np.ndarray
+    mask: np.ndarray
+    top: int
+    left: int
+    composite: np.ndarray
 
 
 def composite_over(base_rgb: np.ndarray, layer_rgba: np.ndarray) -> np.ndarray:
@@ -47,10 +71,31 @@ def composite_over(base_rgb: np.ndarray, layer_rgba: np.ndarray) -> np.ndarray:
     if base.ndim != 3 or base.shape[2] != 3 or layer.shape != base.shape[:2] + (4,):
         raise ValueError(f"base must be [H, W, 3] and layer [H, W, 4] of the same size, "
                          f"got {base.shape} and {layer.shape}")
-    # 255 * 255 + 127 = 65152 fits uint16.
-    a = layer[..., 3:4].astype(np.uint16)  # [H, W, 1]
-    out = layer[..., :3].astype(np.uint16) * a + base.astype(np.uint16) * (255 - a) + 127
-    return (out // 255).astype(np.uint8)
+    out = np.empty(base.shape, np.uint8)
+    band = max(1, BAND_PIXELS // max(1, base.shape[1]))
+    for y in range(0, base.shape[0], band):  # bands of rows: the uint16 temporaries stay in cache
+        _composite_band(out[y:y + band], base[y:y + band], layer[y:y + band])
+    return out
+
+
+def _composite_band(out: np.ndarray, base: np.ndarray, layer: np.ndarray) -> None:
+    """`composite_over` of one band into `out` (fast paths for fully transparent and opaque bands)."""
+    alpha = layer[..., 3]
+    lo, hi = int(alpha.min()), int(alpha.max())
+    if hi == 0:
+        out[...] = base
+        return
+    if lo == 255:
+        out[...] = layer[..., :3]
+        return
+    # 255 * 255 + 127 = 65152 fits uint16; x // 255 == (x + 1 + (x >> 8)) >> 8 for x < 65281.
+    a = alpha[..., None].astype(np.uint16)  # [h, W, 1]
+    x = layer[..., :3].astype(np.uint16) * a
+    x += base.astype(np.uint16) * (255 - a)
+    x += 127
+    x += 1 + (x >> 8)
+    x >>= 8
+    out[...] = x
 
 
 def composite_over_reference(base_rgb: np.ndarray, layer_rgba: np.ndarray) -> np.ndarray:
@@ -165,7 +210,7 @@ class LayerCompositor:
 
     def to_full_resolution(self, canvas_work: np.ndarray, alpha_work: np.ndarray,
                            original_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Bring the edit to the photo's full resolution.
+        """Bring the edit to the photo's full resolution, as full-size planes.
 
         Args:
             canvas_work: uint8 [h, w, 3], I_sty at work size.
@@ -177,6 +222,25 @@ class LayerCompositor:
             composite: uint8 [H, W, 3], `composite_over(original_full, layer)`.
             mask: bool [H, W], alpha > 0.
         """
+        out = self.to_full_resolution_crop(canvas_work, alpha_work, original_full)
+        size = out.composite.shape[:2]
+        layer = np.zeros(size + (4,), np.uint8)
+        mask = np.zeros(size, bool)
+        layer[out.top:out.top + out.rgba.shape[0], out.left:out.left + out.rgba.shape[1]] = out.rgba
+        mask[out.top:out.top + out.mask.shape[0], out.left:out.left + out.mask.shape[1]] = out.mask
+        return layer, out.composite, mask
+
+    def to_full_resolution_crop(self, canvas_work: np.ndarray, alpha_work: np.ndarray,
+                                original_full: np.ndarray) -> FullResLayer:
+        """Bring the edit to full resolution, computing only the region its alpha can reach.
+
+        Pixels outside the bilinear footprint of the work-size alpha > 0 get alpha 0 in the full
+        computation too, so only that box is resized (Pillow's `box`, in stripes of rows); the
+        crop is then tightened to alpha > 0. The composite is a copy of the photo with the crop
+        composited over it. Only the box costs float memory and time.
+
+        Args: as `to_full_resolution`.
+        """
         canvas = np.asarray(canvas_work)
         alpha = np.asarray(alpha_work, dtype=np.float32)
         orig = np.asarray(original_full)
@@ -184,16 +248,74 @@ class LayerCompositor:
             raise ValueError(f"original must be uint8 [H, W, 3], got {orig.dtype} {orig.shape}")
         if canvas.shape[:2] != alpha.shape or canvas.ndim != 3 or canvas.shape[2] != 3:
             raise ValueError(f"canvas {canvas.shape} and alpha {alpha.shape} must be [h, w, 3] and [h, w]")
-        size = orig.shape[:2]
-        # 1. Hard union mask and alpha at full size; alpha forced to 0 outside the hard mask.
-        hard = resize_mask(alpha > 0, size, "bilinear")  # [H, W]
-        alpha_full = np.where(hard, resize_float(alpha, size, "bilinear"), 0.0)  # [H, W]
-        a_u8 = np.clip(np.rint(alpha_full * 255.0), 0, 255).astype(np.uint8)  # [H, W]
-        # 2. I_sty at full size (Lanczos, clipped to uint8 by Pillow).
-        rgb = resize_rgb(canvas.astype(np.uint8), size, "lanczos")  # [H, W, 3]
-        # 3. Layer and composite.
-        mask = a_u8 > 0
-        layer = np.zeros(size + (4,), np.uint8)
-        layer[..., :3] = np.where(mask[..., None], rgb, 0)
-        layer[..., 3] = a_u8
-        return layer, composite_over(orig, layer), mask
+        (H, W), (h, w) = orig.shape[:2], alpha.shape
+        composite = np.array(orig, copy=True)
+        box = _full_res_box(alpha > 0, (H, W))
+        if box is None:
+            return FullResLayer(np.zeros((1, 1, 4), np.uint8), np.zeros((1, 1), bool), 0, 0, composite)
+        t, b, l, r = box
+        union_u8 = np.where(alpha > 0, np.uint8(255), np.uint8(0))
+        alpha_u8 = np.clip(np.rint(alpha * 255.0), 0, 255).astype(np.uint8)
+        canvas_u8 = np.ascontiguousarray(canvas.astype(np.uint8))
+        rgba = np.zeros((b - t, r - l, 4), np.uint8)
+        sx, sy = w / W, h / H
+        stripe = max(1, STRIPE_PIXELS // max(1, r - l))
+
+        def do_stripe(y0: int) -> None:
+            y1 = min(b, y0 + stripe)
+            src = (l * sx, y0 * sy, r * sx, y1 * sy)
+            size = (y1 - y0, r - l)
+            # 1. Hard union mask and alpha (8-bit bilinear); alpha forced to 0 outside the hard mask.
+            hard = _resize_u8(union_u8, size, box=src) > 127
+            a_u8 = _resize_u8(alpha_u8, size, box=src)
+            np.multiply(a_u8, hard, out=a_u8, casting="unsafe")
+            # 2. I_sty (Lanczos) and the layer; 3. the composite of this stripe.
+            part = rgba[y0 - t:y1 - t]
+            part[..., :3] = resize_rgb(canvas_u8, size, "lanczos", box=src)
+            if int(a_u8.min()) == 0:
+                np.multiply(part[..., :3], (a_u8 > 0)[..., None], out=part[..., :3], casting="unsafe")
+            part[..., 3] = a_u8
+            composite[y0:y1, l:r] = composite_over(orig[y0:y1, l:r], part)
+
+        starts = list(range(t, b, stripe))
+        if THREADS > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                list(pool.map(do_stripe, starts))
+        else:
+            for y0 in starts:
+                do_stripe(y0)
+        rows = np.flatnonzero(rgba[..., 3].any(axis=1))
+        if rows.size == 0:
+            return FullResLayer(np.zeros((1, 1, 4), np.uint8), np.zeros((1, 1), bool), 0, 0, composite)
+        cols = np.flatnonzero(rgba[rows[0]:rows[-1] + 1, :, 3].any(axis=0))
+        rgba = np.ascontiguousarray(rgba[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+        return FullResLayer(rgba, rgba[..., 3] > 0, t + int(rows[0]), l + int(cols[0]), composite)
+
+
+def _resize_u8(plane: np.ndarray, size_hw: tuple[int, int], box: tuple[float, float, float, float]) -> np.ndarray:
+    """Bilinear resize of a uint8 [h, w] plane's `box` region to `size_hw` (Pillow mode L), writable."""
+    from PIL import Image
+
+    out = Image.fromarray(plane, "L").resize((size_hw[1], size_hw[0]), Image.Resampling.BILINEAR, box=box)
+    return np.array(out, dtype=np.uint8)
+
+
+def _full_res_box(union: np.ndarray, full_hw: tuple[int, int]) -> Optional[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) at full resolution that contains every pixel the bilinear
+    resize of `union` can make non-zero (with a margin of two pixels); None if `union` is empty."""
+    rows = np.flatnonzero(union.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(union.any(axis=0))
+    (H, W), (h, w) = full_hw, union.shape
+
+    def span(lo: int, hi: int, n: int, N: int) -> tuple[int, int]:
+        scale = N / n
+        support = max(1.0, n / N)  # bilinear support, in work pixels
+        start = math.floor((lo - support) * scale) - 2
+        stop = math.ceil((hi + support) * scale) + 2
+        return max(0, start), min(N, stop)
+
+    t, b = span(int(rows[0]), int(rows[-1]) + 1, h, H)
+    l, r = span(int(cols[0]), int(cols[-1]) + 1, w, W)
+    return t, b, l, r

@@ -51,6 +51,8 @@ class ZoneEngine:
             with `offload` when the bundle may start a turn on the CPU.
     """
 
+    accepts_work_image = True  # `edit(..., work_image=preview)`: callers may pass a downsized copy
+
     def __init__(
         self,
         name: str,
@@ -119,6 +121,7 @@ class ZoneEngine:
         params: EditParams,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
+        work_image: np.ndarray | None = None,
     ) -> EditResult:
         """Edits `image` locally following `instruction` (pixels outside the final mask stay as they are).
 
@@ -128,9 +131,13 @@ class ZoneEngine:
             params: action, seed, steps, guidance scales and blending options.
             progress: receives `ProgressEvent`s (load, encode, denoise k/n, localize, segment, blend).
             cancel: polled between steps; returning True raises `EditCancelled`.
+            work_image: optional uint8 [h, w, 3], `image` already downsized with its aspect (a
+                stored preview): the work-size image is resized from it instead of from the full
+                photo when it is at least the work size. Ignored otherwise.
 
         Returns:
-            `EditResult` with the full-resolution layer, mask and composite.
+            `EditResult` with the layer and mask cropped to the edit (see `EditResult.offset`)
+            and the full-resolution composite.
         """
         instruction = (instruction or "").strip()
         if not instruction:
@@ -142,12 +149,13 @@ class ZoneEngine:
             raise ZoneInputError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {image.shape}")
         bundle = self.load(progress)
         try:
-            return self._edit(bundle, image, instruction, params, progress, cancel)
+            return self._edit(bundle, image, instruction, params, progress, cancel, work_image)
         except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - needs a GPU
             torch.cuda.empty_cache()
             raise DeviceOutOfMemoryError(out_of_memory_message(self.offload)) from exc
 
-    def _edit(self, bundle, image, instruction, params: EditParams, progress, cancel) -> EditResult:
+    def _edit(self, bundle, image, instruction, params: EditParams, progress, cancel,
+              work_image: np.ndarray | None = None) -> EditResult:
         from engine.offload import ModelOffloader
 
         device = torch.device(bundle.device if self._device is None else self._device)
@@ -169,8 +177,13 @@ class ZoneEngine:
         work_size = params.work_size or self.default_work_size
         frame = plan_work_frame(full_h, full_w, work_size, params.work_size_policy)
         h, w = frame.padded_hw
+        source = image
+        ch, cw = frame.resized_hw
+        if (work_image is not None and work_image.ndim == 3 and work_image.shape[2] == 3
+                and work_image.shape[0] >= ch and work_image.shape[1] >= cw and work_image.shape[:2] != image.shape[:2]):
+            source = np.ascontiguousarray(work_image, dtype=np.uint8)  # a preview: far fewer pixels to resize
         with timer.stage("resize"):
-            work = frame.to_work(image)  # [h, w, 3]
+            work = frame.to_work(source)  # [h, w, 3]
 
         # 2. Conditioning: text embeddings [3, 77, D] and image latents [3, 4, h/8, w/8].
         emit(ProgressEvent("encode", 0, 1, "encoding the instruction and the photo"))
@@ -244,7 +257,8 @@ class ZoneEngine:
             canvas, rough = frame.crop(canvas), frame.crop(rough)
             compositor = LayerCompositor(edge_alpha=params.edge_alpha)
             alpha = compositor.alpha_at_work_size(frame.crop(refined.mask), frame.crop(smoothed.mask), params)
-            layer, composite, mask = compositor.to_full_resolution(canvas, alpha, image)
+            full = compositor.to_full_resolution_crop(canvas, alpha, image)
+        layer, composite, mask = full.rgba, full.composite, full.mask
         if not mask.any():
             warnings.append("no region was edited; the result equals the original")
         emit(ProgressEvent("blend", 1, 1, "done"))
@@ -259,7 +273,8 @@ class ZoneEngine:
             canvas=canvas,
             rough_mask=rough,
             refined_mask=np.asarray(refined.mask, dtype=bool),
-            mask_fraction=float(mask.mean()),
+            mask_fraction=float(mask.sum()) / (full_h * full_w),
+            offset=(full.top, full.left),
             timings_ms={k: round(v, 3) for k, v in timings.items()},
             warnings=warnings,
             params={

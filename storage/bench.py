@@ -117,7 +117,8 @@ def run(size: int, shallow: int, deep: int, render_depth: int, repeat: int, url:
 
 
 def measure_full_resolution(height: int, width: int, url: str | None) -> dict[str, float]:
-    """Seconds for one session at full resolution: create, commit, render, export, undo."""
+    """Seconds (wall and this process's CPU) for one session at full resolution: create, commit,
+    render, export, undo; then exports from a store with nothing in memory (a new `zone export`)."""
     rng = np.random.default_rng(0)
     tile = photo_like(1000, rng)
     image = np.tile(tile, (height // 1000 + 1, width // 1000 + 1, 1))[:height, :width]
@@ -140,9 +141,20 @@ def measure_full_resolution(height: int, width: int, url: str | None) -> dict[st
             ("undo", lambda: store.undo(sid)),
         ]
         for name, fn in steps:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             out[f"{name}_s"] = round(time.perf_counter() - t0, 3)
+            out[f"{name}_cpu_s"] = round(time.process_time() - c0, 3)  # all threads of this process
+        fresh = HistoryStore(url or os.path.join(tmp, "full.db"))  # a new process: nothing in memory
+        edited = fresh.tree(sid)[-1].id
+        for name, fn in [("export_png_cold", lambda: fresh.export(sid, edited, os.path.join(tmp, "b.png"))),
+                         ("export_ora_cold", lambda: fresh.export(sid, edited, os.path.join(tmp, "b.ora")))]:
+            fresh.pixels.clear()
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            out[f"{name}_s"] = round(time.perf_counter() - t0, 3)
+            out[f"{name}_cpu_s"] = round(time.process_time() - c0, 3)
+        fresh.close()
         store.close()
         path = os.path.join(tmp, "full.db")
         if url is None and os.path.exists(path):

@@ -1,4 +1,4 @@
-"""Content-addressed blobs: PNG encoding, SHA-256 addressing, verified reads and garbage collection."""
+"""Content-addressed blobs: PNG encoding (exports), pixel decoding, SHA-256 addressing, verified reads and garbage collection."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.codec import decode_pixels
 from storage.errors import CorruptBlobError
 from storage.models import Blob, EditSourceRow, RenderCacheRow, SessionRow, VersionRow, utc_now
 
@@ -42,23 +43,12 @@ def encode_png(array: np.ndarray, *, level: int = PNG_LEVEL) -> bytes:
 
 
 def decode_png(data: bytes, mode: str, label: str) -> np.ndarray:
-    """Decode PNG bytes into an array: mode "RGB", "RGBA" or "1" (a bool mask).
+    """Decode a stored image (ZPX1 or PNG) into an array: mode "RGB", "RGBA" or "1" (a bool mask).
 
     Raises:
-        CorruptBlobError: the bytes are not a PNG of the expected mode.
+        CorruptBlobError: the bytes are not an image of the expected mode.
     """
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format != "PNG" or img.mode != mode:
-                raise CorruptBlobError(f"stored {label} is not a {mode} PNG (found {img.format} {img.mode})")
-            arr = np.asarray(img)
-    except CorruptBlobError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means a damaged blob
-        raise CorruptBlobError(f"stored {label} cannot be decoded: {exc}") from None
-    return arr.astype(np.bool_) if mode == "1" else arr
+    return decode_pixels(data, mode, label)
 
 
 def put_blob(db: Session, data: bytes, kind: str) -> str:
@@ -123,7 +113,8 @@ def blob_is_referenced(db: Session, sha: str) -> bool:
     """Return True when a session, a version or the render cache still points at blob `sha`."""
     q = select(
         exists().where(SessionRow.original_blob == sha)
-        | exists().where(or_(VersionRow.layer_blob == sha, VersionRow.mask_blob == sha))
+        | exists().where(or_(VersionRow.layer_blob == sha, VersionRow.mask_blob == sha,
+                             VersionRow.preview_blob == sha))
         | exists().where(RenderCacheRow.blob == sha)
         | exists().where(or_(EditSourceRow.canvas_blob == sha, EditSourceRow.rough_blob == sha,
                              EditSourceRow.refined_blob == sha))

@@ -11,8 +11,8 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from common.safe_write import FORCE_HINT, check_output, write_bytes
-from storage.blobs import encode_png
 from storage.errors import StorageError
+from storage.png import encode_png_fast
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ora")
 ORA_MIMETYPE = b"image/openraster"
@@ -106,17 +106,30 @@ def build_ora(original: np.ndarray, layers: list, composite: np.ndarray,
 
     Args:
         original: [H, W, 3] uint8, the bottom layer.
-        layers: OraLayer items (or (name, [H, W, 4] uint8) pairs), bottom-most first.
+        layers: OraLayer items bottom-most first (or (name, [H, W, 4]) pairs, or (name, [h, w, 4],
+            top, left) crops at their place).
         composite: [H, W, 3] uint8, stored as mergedimage.png.
         original_name: the bottom layer's name.
+
+    The PNGs are written by `storage.png.encode_png_fast`; the two full-size ones in parallel.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     h, w = original.shape[:2]
-    entries = [(original_name, "data/layer000.png", encode_png(original), 0, 0, 1.0, True)]
-    for i, layer in enumerate(layers, start=1):
-        if not isinstance(layer, OraLayer):
-            layer = OraLayer(name=layer[0], rgba=layer[1])
-        crop, x, y = _ora_crop(layer, h, w)
-        entries.append((layer.name, f"data/layer{i:03d}.png", encode_png(crop), x, y, layer.opacity, layer.visible))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL
+        big = [pool.submit(encode_png_fast, original), pool.submit(encode_png_fast, composite)]
+        entries = []
+        for i, layer in enumerate(layers, start=1):
+            if not isinstance(layer, OraLayer):  # (name, rgba) or (name, rgba, top, left)
+                name, rgba, *at = layer
+                top, left = at if at else (0, 0)
+                layer = OraLayer(name=name, rgba=rgba, x=int(left), y=int(top))
+            crop, x, y = _ora_crop(layer, h, w)
+            entries.append((layer.name, f"data/layer{i:03d}.png", encode_png_fast(crop), x, y,
+                            layer.opacity, layer.visible))
+        thumb = _thumbnail_png(composite)
+        entries.insert(0, (original_name, "data/layer000.png", big[0].result(), 0, 0, 1.0, True))
+        merged = big[1].result()
     stack = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72">',
              '<stack>']
@@ -131,6 +144,6 @@ def build_ora(original: np.ndarray, layers: list, composite: np.ndarray,
         zf.writestr("stack.xml", "\n".join(stack).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
         for _, src, data, *_rest in entries:
             zf.writestr(src, data, compress_type=zipfile.ZIP_STORED)
-        zf.writestr("mergedimage.png", encode_png(composite), compress_type=zipfile.ZIP_STORED)
-        zf.writestr("Thumbnails/thumbnail.png", _thumbnail_png(composite), compress_type=zipfile.ZIP_STORED)
+        zf.writestr("mergedimage.png", merged, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("Thumbnails/thumbnail.png", thumb, compress_type=zipfile.ZIP_STORED)
     return buf.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -15,13 +16,17 @@ from sqlalchemy.orm import Session
 
 from common.text import storable
 from storage import refs
-from storage.blobs import delete_unreferenced, encode_png, put_blob
+from storage.blobs import delete_unreferenced, put_blob
+from storage.codec import encode_pixels
 from storage.config import default_db_url, sqlite_path
 from storage.db import WRITE_OPTION, classify_sqlite_error, one_line, open_engine
 from storage.errors import DatabaseError, InvalidOperationError, NotFoundError, StorageError
+from storage.crops import LayerCrop, crop_layer, downsize, preview_hw
 from storage.models import BranchRow, MessageRow, SessionRow, VersionRow
 from storage.layer_store import LayerMixin, encode_sources, source_blobs, store_sources
+from storage.pixel_cache import PixelCache
 from storage.rendering import RenderMixin
+from storage.turns import TurnMixin
 from storage.types import BranchInfo, EditSources, MessageInfo, SessionInfo, VersionInfo, as_utc
 
 DEFAULT_BRANCH = "main"
@@ -51,7 +56,23 @@ def _jsonable(value: Any) -> Any:
         raise InvalidOperationError(f"parameters cannot be stored: {exc}") from None
 
 
-class HistoryStore(LayerMixin, RenderMixin):
+@dataclass(frozen=True)
+class EncodedLayer:
+    """A layer and mask tightened to their box and encoded, ready for `_insert_version`.
+
+    Args:
+        crop: the crop (full-resolution coordinates).
+        layer_data, mask_data: its ZPX1 blobs.
+        given_hw: the height and width the caller passed (for error messages).
+    """
+
+    crop: LayerCrop
+    layer_data: bytes
+    mask_data: bytes
+    given_hw: list
+
+
+class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
     """Versioned layer history in an SQL database (SQLite or PostgreSQL).
 
     Args:
@@ -68,6 +89,8 @@ class HistoryStore(LayerMixin, RenderMixin):
         self._where = str(sqlite_path(self.url) or "the history database")
         self._engine = open_engine(self.url, create=create, readonly=readonly)
         self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
+        self._pixel_cache = PixelCache()  # decoded pixels of this process (storage/pixel_cache.py)
+        self._sizes: dict[str, tuple[int, int]] = {}  # session id -> (height, width); never changes
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -120,7 +143,9 @@ class HistoryStore(LayerMixin, RenderMixin):
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or 0 in image.shape:
             raise InvalidOperationError(f"a session needs an [H, W, 3] uint8 image, got {image.shape} {image.dtype}")
-        data = encode_png(image)
+        data = encode_pixels(image)
+        preview = downsize(image, preview_hw(*image.shape[:2]))
+        preview_data = encode_pixels(preview)
         sid, vid = new_id(), new_id()
         with self._write() as db:
             sha = put_blob(db, data, "original")
@@ -130,12 +155,17 @@ class HistoryStore(LayerMixin, RenderMixin):
             db.add(session)
             db.flush()
             db.add(VersionRow(id=vid, session_id=sid, parent_id=None, instruction="", action=None,
-                              params={}, timings={}, depth=0, number=0))
+                              params={}, timings={}, depth=0, number=0,
+                              preview_blob=put_blob(db, preview_data, "preview")))
             db.flush()
             db.add(BranchRow(session_id=sid, name=DEFAULT_BRANCH, version_id=vid))
             session.head_version_id, session.head_branch = vid, DEFAULT_BRANCH
             db.flush()
-            return self._session_info(session)
+            info = self._session_info(session)
+        image = self.pixels.keep(("original", sha), image)
+        self.pixels.keep(("render", vid), image)  # the root's render is the original
+        self.pixels.keep(("preview", vid), preview)
+        return info
 
     def get_session(self, ref: str) -> SessionInfo:
         """Return the session whose id, unique id prefix or unique name is `ref`."""
@@ -159,10 +189,11 @@ class HistoryStore(LayerMixin, RenderMixin):
         with self._write() as db:
             session = refs.lock_session(db, refs.find_session(db, session_id).id)
             shas = {session.original_blob}
-            for layer, mask in db.execute(
-                select(VersionRow.layer_blob, VersionRow.mask_blob).where(VersionRow.session_id == session.id)
+            for layer, mask, preview in db.execute(
+                select(VersionRow.layer_blob, VersionRow.mask_blob, VersionRow.preview_blob)
+                .where(VersionRow.session_id == session.id)
             ).all():
-                shas.update((layer, mask))
+                shas.update((layer, mask, preview))
             shas.update(self._cached_blobs(db, session.id))
             shas.update(source_blobs(db, session.id))
             session.head_version_id = None
@@ -185,16 +216,21 @@ class HistoryStore(LayerMixin, RenderMixin):
 
     def commit(self, session_id: str, *, layer: np.ndarray, mask: np.ndarray, instruction: str,
                action: str | None, params: dict | None = None, timings_ms: dict | None = None,
-               parent: str | None = None, sources: EditSources | None = None) -> VersionInfo:
-        """Record one edit as a new version and move HEAD to it, atomically.
+               parent: str | None = None, sources: EditSources | None = None,
+               offset: tuple[int, int] | None = None, composite: np.ndarray | None = None) -> VersionInfo:
+        """Record one edit as a new version and move HEAD to it, in one write transaction.
 
         The new version's parent is `parent` (a ref) or HEAD. If a branch points at the parent
         it moves to the new version (HEAD's own branch first); otherwise a new branch named
         `branch-N` is created there, so no line of history is ever left without a name.
 
+        The layer and mask are stored as the crop around their visible pixels, with its
+        corner; the version's preview is derived from the parent's. Nothing full-size is written.
+
         Args:
-            layer: [H, W, 4] uint8 RGBA at the session's resolution (alpha 0 = unchanged).
-            mask: [H, W] bool, the edited region.
+            layer: [H, W, 4] uint8 RGBA at the session's resolution (alpha 0 = unchanged), or, with
+                `offset`, a crop of it whose top-left pixel is at `offset`.
+            mask: [H, W] bool, the edited region (the crop's size with `offset`).
             instruction: what the user asked for.
             action: "add", "remove", "change" or None.
             params: JSON-able engine parameters (seed, steps, scales, beta, engine, model ids).
@@ -202,50 +238,84 @@ class HistoryStore(LayerMixin, RenderMixin):
             parent: the ref to commit on; None is HEAD.
             sources: I_sty, M_b, M_f at work size and the mask parameters, so the region can be
                 reshaped later without the models (None: not reshapeable).
+            offset: (top, left) of a crop; None: `layer` and `mask` are full-size planes.
+            composite: the engine's [H, W, 3] composite of this version, byte-identical to what
+                `render` computes (the engine and storage share the formula); kept in memory as
+                the version's render. Not changed afterwards by the caller.
         """
-        info = self.get_session(session_id)
-        blobs = self._encode_layer(info, layer, mask)
+        encoded = self._encode_layer(session_id, layer, mask, offset)
+        if composite is not None:
+            composite = np.asarray(composite)
+            shape = self._size(session_id) + (3,)
+            if composite.shape != shape or composite.dtype != np.uint8:
+                raise InvalidOperationError(f"the composite must be {list(shape)} uint8, got {list(composite.shape)}")
         src = encode_sources(sources) if sources is not None else None
         fields = dict(instruction=instruction or "", action=action, params=_jsonable(params),
                       timings=_jsonable(timings_ms))
-        return self._insert_version(info.id, parent, fields, blobs, src)
+        return self._insert_version(session_id, parent, fields, encoded, src, composite=composite)
 
-    @staticmethod
-    def _encode_layer(info: SessionInfo, layer: np.ndarray, mask: np.ndarray,
-                      level: int | None = None) -> tuple[bytes, bytes]:
-        """Check a full-size layer and mask and encode them as PNG (zlib `level`; None: the default)."""
+    def _encode_layer(self, session_id: str, layer: np.ndarray, mask: np.ndarray,
+                      offset: tuple[int, int] | None = None) -> EncodedLayer:
+        """Check a layer and mask (full planes, or a crop at `offset`), tighten them to their box, encode them.
+
+        The blobs are in the ZPX1 codec (`storage.codec`); nothing full-size is written.
+        """
         layer, mask = np.asarray(layer), np.asarray(mask)
-        if layer.shape != (info.height, info.width, 4) or layer.dtype != np.uint8:
-            raise InvalidOperationError(
-                f"the layer must be [{info.height}, {info.width}, 4] uint8, got {list(layer.shape)} {layer.dtype}")
-        if mask.shape != (info.height, info.width):
-            raise InvalidOperationError(f"the mask must be [{info.height}, {info.width}], got {list(mask.shape)}")
-        kw = {} if level is None else {"level": level}
-        return encode_png(layer, **kw), encode_png(mask.astype(bool), **kw)
+        if offset is None:
+            height, width = self._size(session_id)
+            if layer.shape != (height, width, 4) or layer.dtype != np.uint8:
+                raise InvalidOperationError(
+                    f"the layer must be [{height}, {width}, 4] uint8, got {list(layer.shape)} {layer.dtype}")
+            if mask.shape != (height, width):
+                raise InvalidOperationError(f"the mask must be [{height}, {width}], got {list(mask.shape)}")
+            top, left = 0, 0
+        else:
+            if layer.ndim != 3 or layer.shape[2] != 4 or layer.dtype != np.uint8 or 0 in layer.shape:
+                raise InvalidOperationError(f"a layer crop must be [h, w, 4] uint8, got {list(layer.shape)} {layer.dtype}")
+            if mask.shape != layer.shape[:2]:
+                raise InvalidOperationError(f"the mask must be {list(layer.shape[:2])} like the crop, got {list(mask.shape)}")
+            top, left = (int(v) for v in offset)
+        crop = crop_layer(layer, mask, top, left)
+        return EncodedLayer(crop, encode_pixels(crop.rgba), encode_pixels(crop.mask), list(layer.shape[:2]))
 
     def _insert_version(self, session_id: str, parent: str | None, fields: dict,
-                        blobs: tuple[bytes, bytes] | None, sources: dict | None,
-                        check: Callable[[Session, SessionRow, VersionRow], None] | None = None) -> VersionInfo:
+                        encoded: EncodedLayer | None, sources: dict | None,
+                        check: Callable[[Session, SessionRow, VersionRow], None] | None = None,
+                        composite: np.ndarray | None = None) -> VersionInfo:
         """Add a version on `parent` (a ref; None is HEAD) in one write transaction and move HEAD to it.
 
         Args:
             fields: VersionRow columns (instruction, action, params, timings, op, op_args).
-            blobs: (layer PNG, mask PNG), or None for a version without its own layer.
+            encoded: the layer crop and its blobs (`_encode_layer`), or None for a version without
+                its own layer.
             sources: encoded EditSources (see `encode_sources`), or None.
             check: called with (db, session, parent row) before anything is written; may raise.
+            composite: the version's render, kept in memory (see `commit`).
         """
+        preview = None
         with self._write() as db:
-            session = refs.lock_session(db, session_id)
+            session = refs.lock_session(db, refs.find_session(db, session_id).id)
+            crop = encoded.crop if encoded is not None else None
+            if crop is not None and (crop.top < 0 or crop.left < 0 or crop.bottom > session.height
+                                     or crop.right > session.width):
+                raise InvalidOperationError(
+                    f"a layer crop at ({crop.top}, {crop.left}) of {encoded.given_hw} does not fit the "
+                    f"{session.height}x{session.width} photo")
             base = refs.resolve(db, session, parent)
             if check is not None:
                 check(db, session, base)
-            layer_sha = mask_sha = None
-            if blobs is not None:
-                layer_sha, mask_sha = put_blob(db, blobs[0], "layer"), put_blob(db, blobs[1], "mask")
+            blobs: dict[str, Any] = {}
+            if encoded is not None:
+                blobs = dict(layer_blob=put_blob(db, encoded.layer_data, "layer"),
+                             mask_blob=put_blob(db, encoded.mask_data, "mask"),
+                             layer_top=crop.top, layer_left=crop.left)
+                if fields.get("op") is None:  # an edit: its preview is the parent's plus its crop
+                    preview = self._child_preview(db, session, base.id, crop)
+                    if preview is not None:
+                        blobs["preview_blob"] = put_blob(db, encode_pixels(preview), "preview")
             fields = {**fields, "instruction": storable(fields.get("instruction") or "")}
-            version = VersionRow(id=new_id(), session_id=session.id, parent_id=base.id, layer_blob=layer_sha,
-                                 mask_blob=mask_sha, depth=base.depth + 1,
-                                 number=refs.next_number(db, session.id), **fields)
+            version = VersionRow(id=new_id(), session_id=session.id, parent_id=base.id, depth=base.depth + 1,
+                                 number=refs.next_number(db, session.id), **blobs, **fields)
             db.add(version)
             db.flush()
             if sources is not None:
@@ -261,7 +331,21 @@ class HistoryStore(LayerMixin, RenderMixin):
             branch.version_id = version.id
             session.head_version_id, session.head_branch = version.id, branch.name
             db.flush()
-            return self._version_info(db, session, version)
+            info = self._version_info(db, session, version)
+        if preview is not None:
+            self.pixels.keep(("preview", info.id), preview)
+        if composite is not None:
+            self.pixels.keep(("render", info.id), composite)
+        return info
+
+    def _size(self, session_id: str) -> tuple[int, int]:
+        """Return a session's (height, width), read once per process."""
+        size = self._sizes.get(session_id)
+        if size is None:
+            info = self.get_session(session_id)
+            size = (info.height, info.width)
+            self._sizes[info.id] = size  # by id only: a name may later name another session
+        return size
 
     def undo(self, session_id: str) -> VersionInfo:
         """Move HEAD to its parent (nothing is deleted; `redo` comes back along this line)."""

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from storage import layers as L
 from storage import refs
-from storage.blobs import decode_png, encode_png, get_blob, put_blob, sha256_hex
+from storage.blobs import decode_png, get_blob, put_blob, sha256_hex
+from storage.codec import encode_pixels
 from storage.errors import InvalidOperationError
 from storage.models import EditSourceRow, SessionRow, VersionRow
 from storage.pixel_cache import PixelCache
 from storage.types import EditSources, LayerInfo, VersionInfo
-
-OP_PNG_LEVEL = 1  # a reshape's layer: lossless either way; level 1 encodes ~2x faster than 3
 
 OP_ARGS = {"hide": (), "show": (), "opacity": ("opacity",), "move": ("dx", "dy"), "scale": ("factor",),
            "reshape": ("mode",)}
@@ -35,7 +34,7 @@ def encode_sources(sources: EditSources) -> dict:
     canvas = np.asarray(sources.canvas)
     if canvas.ndim != 3 or canvas.shape[2] != 3 or canvas.dtype != np.uint8:
         raise InvalidOperationError(f"the canvas must be [h, w, 3] uint8, got {list(canvas.shape)} {canvas.dtype}")
-    out: dict[str, Any] = {"canvas": encode_png(canvas), "params": dict(sources.mask_params or {})}
+    out: dict[str, Any] = {"canvas": encode_pixels(canvas), "params": dict(sources.mask_params or {})}
     for key in ("rough", "refined"):
         value = getattr(sources, key)
         if value is None:
@@ -44,7 +43,7 @@ def encode_sources(sources: EditSources) -> dict:
         value = np.asarray(value).astype(bool)
         if value.shape != canvas.shape[:2]:
             raise InvalidOperationError(f"the {key} mask must be {list(canvas.shape[:2])}, got {list(value.shape)}")
-        out[key] = encode_png(value)
+        out[key] = encode_pixels(value)
     return out
 
 
@@ -72,7 +71,8 @@ def path_rows(db: Session, version_id: str) -> list[L.PathRow]:
     """The versions from the root down to `version_id`, as the plain rows folding needs."""
     ids = [step.id for step in refs.ancestor_path(db, version_id)]
     v = VersionRow
-    q = select(v.id, v.number, v.instruction, v.action, v.layer_blob, v.mask_blob, v.op, v.op_args).where(v.id.in_(ids))
+    q = select(v.id, v.number, v.instruction, v.action, v.layer_blob, v.mask_blob, v.op, v.op_args,
+               v.layer_top, v.layer_left).where(v.id.in_(ids))
     rows = {r[0]: L.PathRow(*r) for r in db.execute(q).all()}
     return [rows[i] for i in ids]
 
@@ -116,7 +116,8 @@ class LayerMixin:
             args: opacity {"opacity": 0..1}, move {"dx", "dy"} pixels, scale {"factor"},
                 reshape {"mode": grow|shrink|whole|largest|point, ...}.
             instruction: the words that asked for it (kept for the history and the chat).
-            layer, mask: reshape only: the new full-size layer and mask cut from the stored I_sty.
+            layer, mask: reshape only: the new full-size layer and mask cut from the stored I_sty
+                (stored as their crop, like an edit's).
             sources: reshape only: the canvas and the new work-size mask (as `refined`).
         Raises:
             InvalidOperationError: unknown op, missing arguments, a target not in the stack, or an
@@ -132,7 +133,7 @@ class LayerMixin:
             raise InvalidOperationError("a reshape, and only a reshape, carries a new layer")
         info = self.get_session(session_id)
         target_id = self.resolve(info.id, target).id
-        blobs = self._encode_layer(info, layer, mask, level=OP_PNG_LEVEL) if layer is not None else None
+        encoded = self._encode_layer(info.id, layer, mask) if layer is not None else None
         src = encode_sources(sources) if sources is not None else None
         args["target"] = target_id
 
@@ -145,21 +146,24 @@ class LayerMixin:
 
         fields = dict(instruction=instruction or op, action=None, params={}, timings={}, op=op,
                       op_args=_plain(args))
-        version = self._insert_version(info.id, parent, fields, blobs, src, check=check)
-        if blobs is not None:  # the next render draws it from memory instead of decoding it again
-            crop = L.crop_to_content(np.asarray(layer))
+        version = self._insert_version(info.id, parent, fields, encoded, src, check=check)
+        if encoded is not None:  # the next render draws it from memory instead of decoding it again
+            c = encoded.crop
+            crop = L.crop_to_content(c.rgba, c.left, c.top)
             crop.rgba = np.ascontiguousarray(crop.rgba)
             crop.rgba.flags.writeable = False
-            self.pixels.put(("layer", sha256_hex(blobs[0])), crop, crop.rgba.nbytes + 64)
+            self.pixels.put(("layer", sha256_hex(encoded.layer_data), c.top, c.left), crop, crop.rgba.nbytes + 64)
         return version
 
-    def layer_crop(self, session_id: str, ref: str) -> Optional[L.PlacedLayer]:
+    def placed_crop(self, session_id: str, ref: str) -> Optional[L.PlacedLayer]:
         """The stored layer of an edit or reshape version, cropped to its visible pixels, unmoved
         (None for a version without its own layer)."""
         with self._read() as db:
             session = refs.find_session(db, session_id)
             version = refs.resolve(db, session, ref)
-            return None if version.layer_blob is None else self._layer_crop(db, version.layer_blob)
+            if version.layer_blob is None:
+                return None
+            return self._layer_crop(db, version.layer_blob, version.layer_top, version.layer_left)
 
     def layer_states(self, session_id: str, ref: str = "HEAD") -> list[L.LayerState]:
         """The raw stack entries of a version, bottom-most first."""
@@ -210,20 +214,26 @@ class LayerMixin:
             cache = self._pixel_cache = PixelCache()
         return cache
 
-    def _layer_crop(self, db: Session, sha: str) -> L.PlacedLayer:
-        """A stored layer cropped to its visible pixels (decoded once per process)."""
+    def _layer_crop(self, db: Session, sha: str, top: Optional[int] = None,
+                    left: Optional[int] = None) -> L.PlacedLayer:
+        """A stored layer cropped to its visible pixels (decoded once per process).
+
+        Args:
+            sha: the layer blob: a crop whose corner is (top, left), or a full plane (top None).
+        """
 
         def make() -> L.PlacedLayer:
-            crop = L.crop_to_content(decode_png(get_blob(db, sha, "layer"), "RGBA", "layer"))
+            rgba = decode_png(get_blob(db, sha, "layer"), "RGBA", "layer")
+            crop = L.crop_to_content(rgba, int(left or 0), int(top or 0))
             crop.rgba = np.ascontiguousarray(crop.rgba)
             crop.rgba.flags.writeable = False
             return crop
 
-        return self.pixels.get_or_make(("layer", sha), make, lambda c: c.rgba.nbytes + 64)
+        return self.pixels.get_or_make(("layer", sha, top, left), make, lambda c: c.rgba.nbytes + 64)
 
     def _load_placed(self, db: Session, entry: L.LayerState) -> L.PlacedLayer:
         """An entry's stored layer, placed as the entry says (the seam where crop storage plugs in)."""
-        crop = self._layer_crop(db, entry.layer_blob)
+        crop = self._layer_crop(db, entry.layer_blob, entry.top, entry.left)
         placed = L.transform(crop, entry.dx, entry.dy, entry.scale)
         placed.opacity, placed.visible = entry.opacity, entry.visible
         return placed

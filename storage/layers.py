@@ -19,7 +19,8 @@ other layer keeps its own pixels exactly, as in Photoshop. A later edit was made
 contained the earlier edit, so where the two overlap the later layer still shows what it was given.
 
 Geometry works on crops: a layer is an RGBA crop and the image position of its top-left pixel
-(`PlacedLayer`), so a layer stored as a bounding-box crop with an offset plugs in unchanged.
+(`PlacedLayer`). Layers are stored as bounding-box crops with their corner (`storage.crops`,
+revision 0004: ``LayerState.top``/``left``); full planes of older databases are cropped on read.
 Scaling resamples the crop by nearest neighbour about its centre: output row i of ``nh`` reads
 source row ``((2 i + 1) h) // (2 nh)``, and the crop's top moves by ``(h - nh) // 2`` (columns
 alike). A move then adds (dx, dy). Whatever lies outside the image is clipped.
@@ -31,6 +32,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
+
+from storage.crops import compose_into
 
 OPS = ("hide", "show", "opacity", "move", "scale", "reshape")
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
@@ -55,6 +58,8 @@ class LayerState:
     source_id: str
     layer_blob: str
     mask_blob: Optional[str]
+    top: Optional[int] = None  # where the stored crop sits (None: a full plane, before revision 0004)
+    left: Optional[int] = None
     visible: bool = True
     opacity: float = 1.0
     dx: int = 0
@@ -78,6 +83,8 @@ class PathRow:
     mask_blob: Optional[str]
     op: Optional[str]
     op_args: Optional[dict[str, Any]]
+    layer_top: Optional[int] = None
+    layer_left: Optional[int] = None
 
 
 def apply_row(stack: tuple[LayerState, ...], row: PathRow) -> tuple[LayerState, ...]:
@@ -87,7 +94,7 @@ def apply_row(stack: tuple[LayerState, ...], row: PathRow) -> tuple[LayerState, 
             return stack
         return stack + (LayerState(edit_id=row.id, number=row.number, instruction=row.instruction,
                                    action=row.action, source_id=row.id, layer_blob=row.layer_blob,
-                                   mask_blob=row.mask_blob),)
+                                   mask_blob=row.mask_blob, top=row.layer_top, left=row.layer_left),)
     args = row.op_args or {}
     target = args.get("target")
     out = list(stack)
@@ -111,7 +118,8 @@ def _changed(entry: LayerState, row: PathRow, args: dict[str, Any]) -> LayerStat
     if row.op == "scale":
         return replace(entry, scale=clamp_scale(entry.scale * float(args.get("factor", 1.0))))
     if row.op == "reshape" and row.layer_blob is not None:
-        return replace(entry, source_id=row.id, layer_blob=row.layer_blob, mask_blob=row.mask_blob)
+        return replace(entry, source_id=row.id, layer_blob=row.layer_blob, mask_blob=row.mask_blob,
+                       top=row.layer_top, left=row.layer_left)
     return entry
 
 
@@ -225,13 +233,7 @@ def compose_placed(out: np.ndarray, layer: PlacedLayer) -> None:
         x += 32512
         region[...] = x // 65025
         return
-    a = crop[..., 3:4].astype(np.uint16)
-    x = crop[..., :3].astype(np.uint16) * a
-    x += region.astype(np.uint16) * (255 - a)
-    x += 127
-    x += 1 + (x >> 8)  # exact x // 255 for x < 65281
-    x >>= 8
-    region[...] = x
+    compose_into(region, crop)  # (L * a + B * (255 - a) + 127) // 255 exactly, in bands of rows
 
 
 def compose_stack(base: np.ndarray, layers: Iterable[PlacedLayer]) -> np.ndarray:

@@ -103,6 +103,13 @@ class VersionRow(Base):
     redo_child_id: Mapped[Optional[str]] = mapped_column(
         ForeignKey("versions.id", ondelete="SET NULL"), nullable=True
     )
+    # Where the stored layer and mask crops sit in the photo (revision 0004). NULL: a full-size
+    # plane (what Zones before 0004 stored); otherwise both are crops with this top-left corner.
+    layer_top: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    layer_left: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    # The version's composite at preview size (long side PREVIEW_SIDE): the view and the next
+    # turn's work image come from it. NULL until derived (versions written before 0004).
+    preview_blob: Mapped[Optional[str]] = mapped_column(String(SHA_LEN), nullable=True, index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     # Stable within the session: 0 is the original, then creation order. Never renumbered.
     number: Mapped[int] = mapped_column(Integer, server_default=text("0"))

@@ -184,12 +184,16 @@ def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
 
 @dataclass(frozen=True)
 class PathStep:
-    """One version on a path from the root, with its layer blob and cached render (if any)."""
+    """One version on a path from the root: its layer (crop corner, NULL for a full plane),
+    preview and cached render blobs (if any)."""
 
     id: str
     parent_id: Optional[str]
     depth: int
     layer_blob: Optional[str]
+    layer_top: Optional[int]
+    layer_left: Optional[int]
+    preview_blob: Optional[str]
     cached_blob: Optional[str]
 
 
@@ -200,18 +204,16 @@ def ancestor_path(db: Session, version_id: str) -> list[PathStep]:
     whose parents form a cycle; a path that does not reach the root raises DamagedHistoryError.
     """
     v = VersionRow
-    anc = (
-        select(v.id, v.parent_id, v.depth, v.layer_blob)
-        .where(v.id == version_id)
-        .cte("anc", recursive=True)
-    )
+    cols = (v.id, v.parent_id, v.depth, v.layer_blob, v.layer_top, v.layer_left, v.preview_blob)
+    anc = select(*cols).where(v.id == version_id).cte("anc", recursive=True)
     anc = anc.union_all(
-        select(v.id, v.parent_id, v.depth, v.layer_blob)
+        select(*cols)
         .join(anc, v.id == anc.c.parent_id)
         .where(v.depth == anc.c.depth - 1, anc.c.depth > 0)
     )
     q = (
-        select(anc.c.id, anc.c.parent_id, anc.c.depth, anc.c.layer_blob, RenderCacheRow.blob)
+        select(anc.c.id, anc.c.parent_id, anc.c.depth, anc.c.layer_blob, anc.c.layer_top,
+               anc.c.layer_left, anc.c.preview_blob, RenderCacheRow.blob)
         .outerjoin(RenderCacheRow, RenderCacheRow.version_id == anc.c.id)
         .order_by(anc.c.depth)
     )

@@ -1,9 +1,23 @@
-"""Rendering versions (original + layers on the path) with a verified render cache, and exports."""
+"""Rendering versions (the original with the version's layer stack drawn), the in-memory and
+database render caches, and exports.
+
+A version's render is its layer stack (`storage.layers`: folded from the versions on its path,
+each layer an RGBA crop at x, y with an opacity and a visibility). Where a render starts, cheapest
+first: the in-memory cache (`HistoryStore.pixels`: the engine's composite of a new version, or an
+earlier render in this process); the deepest ancestor, cached in memory or in the database, whose
+stack is a prefix of this one; the original. Only the crops of the layers after that point are
+decoded and composed, and only inside their box.
+
+The database render cache is written only for an edit (never a layer operation) whose render
+composed more layer pixels than the photo has (CACHE_AREA_FACTOR): decoding a cached render costs
+about as much as decoding the original, so caching a render that composed a small crop would only
+cost a full-size write (about 150 ms and 10 MB at 12 MP; BENCHMARKS.md). A commit never writes one.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -11,30 +25,49 @@ from sqlalchemy.orm import Session
 
 from common.safe_write import FORCE_HINT
 from storage import layers, refs
-from storage.blobs import decode_png, delete_unreferenced, encode_png, get_blob, put_blob
+from storage.blobs import decode_png, delete_unreferenced, get_blob, put_blob
+from storage.codec import encode_pixels
+from storage.crops import LayerCrop, crop_layer
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
 from storage.export import (IMAGE_SUFFIXES, OraLayer, build_ora, check_suffix, check_writable, encode_jpeg,
                             encode_mask_png, write_atomic)
 from storage.layer_store import path_rows
 from storage.models import RenderCacheRow, VersionRow
+from storage.png import encode_png_fast
+from storage.previews import PreviewMixin
 
-RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session
-RENDER_PNG_LEVEL = 1  # the cache favours speed; renders are lossless either way
+RENDER_CACHE_PER_SESSION = 32  # most recently rendered versions kept per session (database)
+CACHE_AREA_FACTOR = 1.0  # cache a render in the database when it composed more than this many photos' area
 
 
-class RenderMixin:
-    """Pixel access for HistoryStore: original, layer, mask, render (cached) and export."""
+class RenderMixin(PreviewMixin):
+    """Pixel access for HistoryStore: original, layer, mask, render (cached) and export.
+
+    Needs `self._read`, `self._write` and `self.pixels` (a `storage.pixel_cache.PixelCache`).
+    """
 
     # -- pixels ---------------------------------------------------------------------------------
 
     def original(self, session_id: str) -> np.ndarray:
-        """Return the session's original photo, [H, W, 3] uint8, verified against its SHA-256."""
+        """Return the session's original photo, [H, W, 3] uint8 (read-only), verified against its SHA-256."""
         with self._read() as db:
             session = refs.find_session(db, session_id)
-            return np.array(self._decode_original(db, session))
+            return self._decode_original(db, session)
+
+    def layer_crop(self, session_id: str, ref: str = "HEAD") -> Optional[LayerCrop]:
+        """Return a version's own layer and mask as stored, inside their bounding box.
+
+        None for the original and for a layer operation without its own layer (a reshape has one).
+        """
+        with self._read() as db:
+            session = refs.find_session(db, session_id)
+            version = refs.resolve(db, session, ref)
+            if version.layer_blob is None:
+                return None
+            return self._read_crop(db, version, with_mask=True)
 
     def layer(self, session_id: str, ref: str = "HEAD") -> Optional[np.ndarray]:
-        """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original).
+        """Return the RGBA layer [H, W, 4] uint8 of a version (None for the original); zeros outside its crop.
 
         For a layer operation: its target's layer as the operation left it (moved, scaled,
         reshaped, opacity folded into alpha; visible or not).
@@ -45,7 +78,7 @@ class RenderMixin:
             if version.op is None:
                 if version.layer_blob is None:
                     return None
-                return decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer")
+                return self._read_crop(db, version).full_planes(session.height, session.width)[0]
             placed = self._own_layer(db, session, version)
             return None if placed is None else layers.placed_full(placed, session.height, session.width)
 
@@ -60,70 +93,89 @@ class RenderMixin:
             if version.op is None:
                 if version.mask_blob is None:
                     return None
-                return decode_png(get_blob(db, version.mask_blob, "mask"), "1", "mask")
+                return self._read_crop(db, version, with_mask=True).full_planes(session.height, session.width)[1]
             placed = self._own_layer(db, session, version)
             return None if placed is None else layers.placed_mask(placed, session.height, session.width)
 
     def render(self, session_id: str, ref: str = "HEAD") -> np.ndarray:
         """Return a version's composite [H, W, 3] uint8: the original with its layer stack drawn.
 
-        The stack (storage/layers.py) is every edit on the path, as layer operations left it. A
-        cached render is one verified read; otherwise composition starts from the deepest cached
-        ancestor whose stack is a prefix of this one, and the result is cached for next time.
+        The caller gets its own array (a copy of the cached one; `_render_in` hands out the
+        read-only cached array itself). Starts from the nearest version cached in memory or in the database whose stack is a
+        prefix of this one; the result is kept in memory, and in the database when it took a lot
+        of composition (see the module doc).
         """
-        with self._read() as db:
-            session = refs.find_session(db, session_id)
-            version = refs.resolve(db, session, ref)
-            if version.depth == 0:
-                return np.array(self._decode_original(db, session))
-            remembered = self.pixels.get(("render", version.id))
-            if remembered is not None:
-                return np.array(remembered)
-            cached = db.get(RenderCacheRow, version.id)
-            if cached is not None:
-                image = self._decode_cached(db, cached.blob, session)
-                if image is not None:
-                    kept = np.array(image)
-                    kept.flags.writeable = False
-                    self.pixels.put(("render", version.id), kept, kept.nbytes)
-                    return image
-            path = refs.ancestor_path(db, version.id)
-            snapshots = layers.fold(path_rows(db, version.id))
-            final = snapshots[-1]
-            done, image = 0, None
-            for i in range(len(path) - 2, 0, -1):  # the deepest ancestor whose stack is a prefix of ours
-                prefix = snapshots[i]
-                if final[:len(prefix)] != prefix:
-                    continue
-                image = self.pixels.get(("render", path[i].id))  # in memory: no decoding at all
-                if image is None and path[i].cached_blob:
-                    image = self._decode_cached(db, path[i].cached_blob, session)
-                if image is not None:
-                    done = len(prefix)
-                    break
-            if image is None:
-                image = self._decode_original(db, session)
-            image = np.array(image)  # a fresh array to draw on (cached arrays are read-only)
+        hit = self.pixels.get(("render", ref))  # a version id seen in this process
+        if hit is None:
+            with self._read() as db:
+                session = refs.find_session(db, session_id)
+                version = refs.resolve(db, session, ref)
+                hit = self._render_in(db, session, version)
+        return np.array(hit)
+
+    def _render_in(self, db: Session, session, version) -> np.ndarray:
+        """`render` inside an open read transaction (exports and the turn context use it too)."""
+        hit = self.pixels.get(("render", version.id))
+        if hit is not None:
+            return hit
+        if version.depth == 0:
+            return self._decode_original(db, session)
+        path = refs.ancestor_path(db, version.id)
+        snapshots = layers.fold(path_rows(db, version.id))
+        final = snapshots[-1]
+        done, image = 0, None
+        for i in range(len(path) - 1, 0, -1):  # the deepest version whose stack is a prefix of ours
+            prefix = snapshots[i]
+            if final[:len(prefix)] != prefix:
+                continue
+            image = self.pixels.get(("render", path[i].id))  # in memory: no decoding at all
+            if image is None and path[i].cached_blob:
+                image = self._decode_cached(db, path[i].cached_blob, session)
+            if image is not None:
+                done = len(prefix)
+                break
+        if image is None:
+            image = self._decode_original(db, session)
+        composed = 0
+        if done < len(final):
+            image = np.array(image, dtype=np.uint8, copy=True)  # cached arrays are read-only
             for entry in final[done:]:
                 if entry.visible and entry.opacity > 0:
-                    layers.compose_placed(image, self._load_placed(db, entry))
-            session_key, version_key, is_op = session.id, version.id, version.op is not None
-        image.flags.writeable = False
-        self.pixels.put(("render", version_key), image, image.nbytes)
-        if not is_op:  # a layer operation recomposes from its cached prefix: no 3 B/px blob per operation
-            self._cache_render(session_key, version_key, image)
-        return np.array(image)
+                    placed = self._load_placed(db, entry)
+                    layers.compose_placed(image, placed)
+                    composed += placed.rgba.shape[0] * placed.rgba.shape[1]
+        image = self.pixels.keep(("render", version.id), image)
+        if version.op is None and composed > CACHE_AREA_FACTOR * session.width * session.height:
+            self._cache_render(session.id, version.id, image)  # a layer operation never writes one
+        return image
 
     def _own_layer(self, db: Session, session, version) -> Optional[layers.PlacedLayer]:
         """The placed layer a version stands for: its edit's, or its target's as the operation left it."""
         if version.op is None:
             if version.layer_blob is None:
                 return None
-            return layers.PlacedLayer(decode_png(get_blob(db, version.layer_blob, "layer"), "RGBA", "layer"))
+            return self._layer_crop(db, version.layer_blob, version.layer_top, version.layer_left)
         target = (version.op_args or {}).get("target")
         stack = layers.fold(path_rows(db, version.id))[-1]
         entry = next((e for e in stack if e.edit_id == target), None)
         return None if entry is None else self._load_placed(db, entry)
+
+    def _read_crop(self, db: Session, row: Any, with_mask: bool = False) -> LayerCrop:
+        """Decode a version's layer (a `VersionRow` or a `refs.PathStep`) as a crop.
+
+        Full planes written before revision 0004 (layer_top NULL) are tightened to their box.
+        """
+        rgba = decode_png(get_blob(db, row.layer_blob, "layer"), "RGBA", "layer")
+        mask = None
+        if with_mask:
+            mask_blob = row.mask_blob if hasattr(row, "mask_blob") else refs.get_version(db, row.id).mask_blob
+            mask = decode_png(get_blob(db, mask_blob, "mask"), "1", "mask")
+            if mask.shape != rgba.shape[:2]:
+                raise CorruptBlobError(f"stored mask of version {row.id[:8]} does not match its layer")
+        if row.layer_top is None:
+            return crop_layer(rgba, mask if mask is not None else np.zeros(rgba.shape[:2], np.bool_))
+        return LayerCrop(rgba, mask if mask is not None else np.zeros(rgba.shape[:2], np.bool_),
+                         int(row.layer_top), int(row.layer_left))
 
     def _decode_original(self, db: Session, session) -> np.ndarray:
         """The original, decoded once per process (a read-only array: copy before drawing on it)."""
@@ -147,10 +199,10 @@ class RenderMixin:
         return image if image.shape == (session.height, session.width, 3) else None
 
     def _cache_render(self, session_id: str, version_id: str, image: np.ndarray) -> None:
-        """Cache a render (best effort: a busy or read-only database just skips it)."""
+        """Cache a render in the database (best effort: a busy or read-only database just skips it)."""
         if getattr(self, "readonly", False):
             return
-        data = encode_png(image, level=RENDER_PNG_LEVEL)
+        data = encode_pixels(image)
         try:
             with self._write() as db:
                 if db.get(VersionRow, version_id) is None:
@@ -213,7 +265,7 @@ class RenderMixin:
         if suffix == ".ora":
             return write_atomic(path, self._ora_bytes(session_id, ref or "HEAD"), force=force, hint=hint)
         image = self.render(session_id, ref or "HEAD")
-        data = encode_png(image, level=6) if suffix == ".png" else encode_jpeg(image)
+        data = encode_png_fast(image) if suffix == ".png" else encode_jpeg(image)
         return write_atomic(path, data, force=force, hint=hint)
 
     def _ora_bytes(self, session_id: str, ref: str) -> bytes:
@@ -229,6 +281,6 @@ class RenderMixin:
                 label = (entry.instruction or entry.action or "edit").strip().replace("\n", " ")[:100]
                 out.append(OraLayer(name=f"{depth}: {label}", rgba=placed.rgba, x=placed.x, y=placed.y,
                                     opacity=placed.opacity, visible=placed.visible))
+            composite = self._render_in(db, session, version)
             name = session.name
-        composite = self.render(session_id, version.id)
         return build_ora(original, out, composite, original_name=f"original: {name}"[:100])

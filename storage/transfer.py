@@ -30,7 +30,8 @@ class SessionBundle:
         branches: branch rows.
         messages: message rows in order (without their database ids).
         sources: edit-source rows (what a later reshape of a version needs).
-        blobs: {sha256: (kind, bytes)} for the original, every layer and every mask.
+        blobs: {sha256: (kind, bytes)} for the original, every layer, mask and preview (revision
+            0004: layers and masks are crops at `layer_top`/`layer_left`, carried as columns).
     """
 
     session: dict[str, Any]
@@ -90,7 +91,7 @@ def dump_session(store: Any, session_id: str) -> SessionBundle:
                                 .order_by(EditSourceRow.version_id)).scalars()
         ] if ids else []
         blobs: dict[str, tuple[str, bytes]] = {row.original_blob: ("original", get_blob(db, row.original_blob, "original"))}
-        wanted = [(v[f"{kind}_blob"], kind) for v in versions for kind in ("layer", "mask")]
+        wanted = [(v[f"{kind}_blob"], kind) for v in versions for kind in ("layer", "mask", "preview")]
         wanted += [(src[c], "source") for src in sources for c in _SOURCE_BLOBS]
         for sha, kind in wanted:
             if sha and sha not in blobs:

@@ -127,3 +127,32 @@ class EditSources:
     rough: Any = None
     refined: Any = None
     mask_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A dialogue message to store (`HistoryStore.add_messages`)."""
+
+    role: str
+    text: str
+    version_id: Optional[str] = None
+    meta: Optional[dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class TurnContextInfo:
+    """What one conversational turn needs from the history, read in one transaction.
+
+    Args:
+        session: the session.
+        head: the version HEAD points at.
+        head_parent: HEAD's parent (None at the original): "instead" and "try again" edit it.
+        siblings: the children of HEAD's parent, HEAD included (their seeds pick a new one).
+        edits: how many versions the session has besides the original.
+    """
+
+    session: SessionInfo
+    head: VersionInfo
+    head_parent: Optional[VersionInfo]
+    siblings: list[VersionInfo]
+    edits: int

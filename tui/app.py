@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from tui.screens.sessions import Choice, SessionEntry
 
 RECENT_SESSIONS = 20
+WARM_NICENESS = 5  # the warm-up thread yields the CPU to the UI and to turns (10 starved it on a busy machine)
+WARM_UP_FALLBACK_S = 3.0  # start the warm-up anyway when no picture could be shown by then
 
 
 class NoWaitExecutor(ThreadPoolExecutor):
@@ -64,6 +68,7 @@ class ZoneApp(App[None]):
         self.image = Path(image) if image is not None else None
         self.session_ref = session
         self.renderer = renderer
+        self.warm_thread: threading.Thread | None = None
         self.open_error: str | None = None  # why the photo or session given at start could not open
         self._session_id: str | None = None
 
@@ -119,7 +124,7 @@ class ZoneApp(App[None]):
         for info in list(reversed(store.list_sessions()))[:RECENT_SESSIONS]:  # newest first
             last = next((m.text for m in reversed(store.messages(info.id)) if m.role == "user"), "")
             try:
-                thumb = to_pil(store.render(info.id), 96)
+                thumb = to_pil(store.preview(info.id) if hasattr(store, "preview") else store.render(info.id), 96)
             except Exception:  # noqa: BLE001 - a broken session still gets listed
                 thumb = None
             entries.append(SessionEntry(info.id, info.name, counts.get(info.id, 1), last,
@@ -143,8 +148,26 @@ class ZoneApp(App[None]):
     def _opened(self, session: Any, replay: bool) -> None:
         self._session_id = session.id
         self.main.attach(self.service, session, replay=replay)
+        self.set_timer(WARM_UP_FALLBACK_S, self.start_warm_up)  # normally the first picture starts it
         if not replay:  # a resumed session says "Resumed …" after replaying its conversation
             self.main.chat.add("system", f"{session.name}: {session.width}×{session.height}. Ready.")
+
+    def start_warm_up(self) -> None:
+        """Once the first frame and the photo are on screen: import torch and build the engine on
+        a daemon thread at low priority, so the first edit does not wait (quitting never waits for it)."""
+        warm = getattr(self.service, "warm_up", None)
+        if warm is None or self.warm_thread is not None or os.environ.get("ZONE_NO_WARM_UP"):
+            return
+
+        def run() -> None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICENESS)
+            except (AttributeError, OSError):  # not Linux, or not allowed: warm up anyway
+                pass
+            warm()
+
+        self.warm_thread = threading.Thread(target=run, name="zone-warm-up", daemon=True)
+        self.warm_thread.start()
 
     def _cannot_start(self, exc: BaseException) -> None:
         """What the command line named cannot be opened: exit; `zone chat` prints the one-line error."""

@@ -32,18 +32,22 @@ class FakeEngine:
 
     name = "fake"
     meaningful = False
+    accepts_work_image = True  # like the real engine: the agent hands it the parent's preview
 
     def __init__(self, fail_on: Optional[str] = None, box: tuple[float, float, float, float] = (0.25, 0.25, 0.6, 0.7)):
         self.fail_on = fail_on
         self.box = box
         self.calls: list[tuple[str, str, int, int]] = []
+        self.work_images: list = []  # the shape of each work_image received (None: not given)
         self.loaded = 0
 
     def load(self, progress=None) -> None:
         self.loaded += 1
 
-    def edit(self, image: np.ndarray, instruction: str, params: EditParams, progress=None, cancel=None) -> EditResult:
+    def edit(self, image: np.ndarray, instruction: str, params: EditParams, progress=None, cancel=None,
+             work_image: Optional[np.ndarray] = None) -> EditResult:
         self.calls.append((instruction, params.action, params.seed, zlib.crc32(image.tobytes())))
+        self.work_images.append(None if work_image is None else work_image.shape)
         if self.fail_on and self.fail_on in instruction:
             raise ZoneInputError(f"cannot edit {instruction!r}: the fake engine refuses it")
         h, w = image.shape[:2]
@@ -55,20 +59,20 @@ class FakeEngine:
         y0, x0, y1, x1 = (int(self.box[0] * h), int(self.box[1] * w), int(self.box[2] * h), int(self.box[3] * w))
         key = zlib.crc32(f"{instruction}|{params.seed}|{params.action}".encode())
         colour = np.array([key & 255, (key >> 8) & 255, (key >> 16) & 255], np.uint8)
-        mask = np.zeros((h, w), bool)
-        mask[y0:y1, x0:x1] = True
-        layer = np.zeros((h, w, 4), np.uint8)
-        layer[mask, :3] = colour
-        layer[mask, 3] = 255
+        mask = np.ones((y1 - y0, x1 - x0), bool)  # the layer and mask as the engine gives them: a crop
+        layer = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+        layer[..., :3] = colour
+        layer[..., 3] = 255
         composite = image.copy()
-        composite[mask] = colour
+        composite[y0:y1, x0:x1] = colour
         return EditResult(
             composite=composite,
             layer=layer,
             mask=mask,
             canvas=composite.copy(),
-            rough_mask=mask.copy(),
-            mask_fraction=float(mask.mean()),
+            rough_mask=np.zeros((h, w), bool),
+            mask_fraction=float(mask.sum()) / (h * w),
+            offset=(y0, x0),
             timings_ms={"total": 1.0},
             warnings=[],
             params={**params.to_dict(), "engine": "fake"},

@@ -23,8 +23,9 @@ class TwoPartEngine(FakeEngine):
         super().__init__(box=(0.2, 0.1, 0.7, 0.45))
         self._segments = segments
 
-    def edit(self, image, instruction, params, progress=None, cancel=None) -> EditResult:
-        result = super().edit(image, instruction, params, progress, cancel)
+    def edit(self, image, instruction, params, progress=None, cancel=None, work_image=None) -> EditResult:
+        result = super().edit(image, instruction, params, progress, cancel, work_image=work_image)
+        result.layer, result.mask, result.offset = result.full_layer().copy(), result.full_mask().copy(), (0, 0)
         extra = np.zeros((H, W), bool)
         extra[5:15, 70:90] = True  # a second, smaller part
         colour = result.layer[result.mask][0, :3]

@@ -173,3 +173,48 @@ def test_chain_with_empty_rough_mask_leaves_the_photo_untouched():
     layer, comp, mask = LayerCompositor().to_full_resolution(canvas, alpha, orig)
     np.testing.assert_array_equal(comp, orig)
     assert not mask.any()
+
+
+def _full_plane_reference(canvas, alpha, orig):
+    """The full-size computation the crop path replaces: every map resized to the whole photo."""
+    from engine.imageio import resize_float, resize_mask, resize_rgb
+
+    size = orig.shape[:2]
+    hard = resize_mask(alpha > 0, size, "bilinear")
+    a_u8 = np.clip(np.rint(np.where(hard, resize_float(alpha, size, "bilinear"), 0.0) * 255.0), 0, 255)
+    a_u8 = a_u8.astype(np.uint8)
+    layer = np.zeros(size + (4,), np.uint8)
+    layer[..., :3] = np.where((a_u8 > 0)[..., None], resize_rgb(canvas, size, "lanczos"), 0)
+    layer[..., 3] = a_u8
+    return layer
+
+
+@pytest.mark.parametrize("full_hw, centre", [((1365, 2048), (0.4, 0.6)), ((300, 451), (0.05, 0.95)),
+                                             ((90, 70), (0.5, 0.5)), ((700, 500), (0.99, 0.01))])
+def test_crop_path_matches_the_full_plane_computation(full_hw, centre):
+    H, W = full_hw
+    rng = np.random.default_rng(H)
+    orig = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    h, w = work_size_hw(H, W)
+    canvas = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    cy, cx = int(centre[0] * h), int(centre[1] * w)
+    r = max(3, min(h, w) // 6)
+    alpha = LayerCompositor().alpha_at_work_size(_disc(h, w, cy, cx, r), _disc(h, w, cy, cx + 1, r + 2))
+    out = LayerCompositor().to_full_resolution_crop(canvas, alpha, orig)
+    full = np.zeros((H, W, 4), np.uint8)
+    full[out.top:out.top + out.rgba.shape[0], out.left:out.left + out.rgba.shape[1]] = out.rgba
+    np.testing.assert_array_equal(out.composite, composite_over(orig, full))  # what storage recomposes
+    np.testing.assert_array_equal(out.mask, out.rgba[..., 3] > 0)
+    a = out.rgba[..., 3]
+    assert a[0].any() and a[-1].any() and a[:, 0].any() and a[:, -1].any()  # tight box
+    assert out.rgba.shape[0] * out.rgba.shape[1] < H * W
+    ref = _full_plane_reference(canvas, alpha, orig)
+    ra, fa = ref[..., 3].astype(int), full[..., 3].astype(int)
+    # The outline may differ by a few pixels (8-bit hard mask, float rounding of the box) ...
+    flips = (ra > 0) != (fa > 0)
+    assert flips.sum() <= max(2, 0.01 * (ra > 0).sum())
+    # ... and alpha (8-bit bilinear) and I_sty by one level; nothing else changes.
+    both = (ra > 0) & (fa > 0)
+    assert np.abs(ra - fa)[both].max() <= 1
+    assert np.abs(ref[..., :3].astype(int) - full[..., :3])[both].max() <= 1
+    assert not full[~(fa > 0)].any()

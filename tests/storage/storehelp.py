@@ -43,3 +43,10 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
+
+
+def as_stored(layer: np.ndarray) -> np.ndarray:
+    """A full-size layer as the store gives it back: zeros outside the box of alpha > 0 (the crop it keeps)."""
+    from storage.crops import crop_layer
+
+    return crop_layer(layer, layer[..., 3] > 0).full_planes(*layer.shape[:2])[0]

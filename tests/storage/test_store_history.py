@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storehelp import commit_layer, make_image, make_layer
+from storehelp import as_stored, commit_layer, make_image, make_layer
 from storage.errors import InvalidOperationError, NotFoundError
 from storage.history import HistoryStore
 
@@ -33,7 +33,7 @@ def test_commit_records_everything(store):
     assert v.parent_id == s.head_version_id and v.depth == 1 and v.is_head
     assert v.branches == ["main"] and v.instruction == "add a hat" and v.action == "add"
     assert v.params == {"seed": 7, "beta": 0.01, "engine": "tiny"} and v.timings_ms == {"denoise": 12.5}
-    assert np.array_equal(store.layer(s.id, v.id), layer)
+    assert np.array_equal(store.layer(s.id, v.id), as_stored(layer))
     assert np.array_equal(store.mask(s.id, v.id), layer[..., 3] > 0)
     assert store.get_session(s.id).head_branch == "main"
 
@@ -217,6 +217,6 @@ def test_delete_session_removes_only_its_blobs(store):
         after = db.execute(select(func.count()).select_from(Blob)).scalar()
     assert after == before
     assert [x.id for x in store.list_sessions()] == [keep.id]
-    assert np.array_equal(store.layer(keep.id), make_layer(seed=1))
+    assert np.array_equal(store.layer(keep.id), as_stored(make_layer(seed=1)))
     with pytest.raises(NotFoundError):
         store.head(gone.id)

@@ -42,34 +42,52 @@ def test_render_is_original_plus_path_layers(store):
     assert np.array_equal(store.render(s.id, "main~4"), make_image(seed=11))
 
 
-def test_render_cache_is_used_and_repaired(store):
+def _fresh(store):
+    """Another HistoryStore on the same database: nothing cached in its memory."""
+    from storage.history import HistoryStore
+
+    return HistoryStore(store.url)
+
+
+def test_render_cache_is_used_and_repaired(store, monkeypatch):
+    import storage.rendering as rendering
+
+    monkeypatch.setattr(rendering, "CACHE_AREA_FACTOR", 0.0)  # cache every composed render
     s, vs = _line(store, 3)
-    first = store.render(s.id)
+    first = _fresh(store).render(s.id)
     with store._read() as db:
         sha = db.get(RenderCacheRow, vs[2].id).blob
-    assert np.array_equal(store.render(s.id), first)
+    assert np.array_equal(_fresh(store).render(s.id), first)
     with store._write() as db:  # damage the cached render: it is detected and rebuilt
         db.execute(update(Blob).where(Blob.sha256 == sha).values(data=b"garbage"))
-    store.pixels.clear()  # as a new process: nothing decoded in memory (storage/pixel_cache.py)
-    assert np.array_equal(store.render(s.id), _expected(3))
+    other = _fresh(store)
+    assert np.array_equal(other.render(s.id), _expected(3))
     with store._read() as db:
         new_sha = db.get(RenderCacheRow, vs[2].id).blob
         assert db.get(Blob, new_sha).data != b"garbage"
-    assert getattr(store, "cache_write_failures", 0) == 0
+    assert getattr(other, "cache_write_failures", 0) == 0
+
+
+def test_small_edits_write_no_render_cache(store):
+    s, vs = _line(store, 3)
+    assert np.array_equal(_fresh(store).render(s.id), _expected(3))  # 3 crops of a quarter each
+    with store._read() as db:
+        assert db.execute(select(RenderCacheRow)).first() is None
 
 
 def test_render_starts_from_nearest_cached_ancestor(store, monkeypatch):
     s, vs = _line(store, 5)
-    store.render(s.id, vs[2].id)
+    reader = _fresh(store)
+    reader.render(s.id, vs[2].id)
     import storage.rendering as rendering
 
     calls = []
     real = rendering.layers.compose_placed
     monkeypatch.setattr(rendering.layers, "compose_placed", lambda b, l: calls.append(1) or real(b, l))
-    assert np.array_equal(store.render(s.id, vs[4].id), _expected(5))
+    assert np.array_equal(reader.render(s.id, vs[4].id), _expected(5))
     assert len(calls) == 2  # v4 and v5 only
     calls.clear()
-    store.render(s.id, vs[4].id)
+    reader.render(s.id, vs[4].id)
     assert calls == []
 
 
@@ -81,7 +99,7 @@ def test_corrupt_layer_is_reported_not_rendered(store):
         data[-20] ^= 0xFF
         db.execute(update(Blob).where(Blob.sha256 == sha).values(data=bytes(data)))
     with pytest.raises(CorruptBlobError, match="corrupted"):
-        store.render(s.id)
+        _fresh(store).render(s.id)
     with pytest.raises(CorruptBlobError):
         store.layer(s.id, vs[0].id)
 
@@ -90,9 +108,11 @@ def test_cache_is_bounded(store, monkeypatch):
     import storage.rendering as rendering
 
     monkeypatch.setattr(rendering, "RENDER_CACHE_PER_SESSION", 2)
+    monkeypatch.setattr(rendering, "CACHE_AREA_FACTOR", 0.0)
     s, vs = _line(store, 4)
+    reader = _fresh(store)
     for v in vs:
-        store.render(s.id, v.id)
+        reader.render(s.id, v.id)
     with store._read() as db:
         cached = set(db.execute(select(RenderCacheRow.version_id)).scalars())
     assert cached == {vs[2].id, vs[3].id}
@@ -132,7 +152,7 @@ def test_ora_is_valid_and_composites_back(store, tmp_path):
         names = [el.get("name") for el in layers]
         assert names[0] == "3: edit 3" and names[-1].startswith("original")
         arrays = []
-        for el in reversed(layers):  # bottom first
+        for el in reversed(layers):  # bottom first; each edit is its crop at x, y
             with Image.open(io.BytesIO(zf.read(el.get("src")))) as img:
                 crop = np.asarray(img)
             if crop.shape[2] == 4:  # an edit layer: cropped to its bounding box, placed at x, y

@@ -50,6 +50,17 @@ def test_a_bundle_recreates_the_session_with_the_same_ids(tmp_path):
     # redo pointers came along: undo then redo on the copy lands where it does on the original
     assert dst.undo(s.id).id == v1.id and dst.redo(s.id).id == v2.id
     assert np.array_equal(dst.layer(s.id, v3.id), src.layer(s.id, v3.id))
+    from sqlalchemy import select
+
+    from storage.models import Blob, VersionRow
+
+    with dst._read() as db:  # every stored preview's blob came along (none dangles)
+        shas = [sha for sha in db.execute(select(VersionRow.preview_blob)).scalars() if sha]
+        assert len(shas) == 4 and all(db.get(Blob, sha) is not None for sha in shas)
+    fresh = HistoryStore(dst.url)  # nothing in memory: the stored crops and previews came along
+    assert np.array_equal(fresh.layer_crop(s.id, v3.id).rgba, src.layer_crop(s.id, v3.id).rgba)
+    assert np.array_equal(fresh.preview(s.id, v2.id), src.preview(s.id, v2.id))
+    fresh.close()
     assert completed_replays(dst) == {"k1": s.id} and completed_replays(src) == {}
     with pytest.raises(InvalidOperationError):
         load_session(dst, bundle)  # never twice

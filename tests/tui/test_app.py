@@ -278,3 +278,43 @@ def test_picker_lists_the_newest_sessions_first(tmp_path: Path) -> None:
     app = ZoneApp(service=service)
     entries = app._recent_sessions()
     assert [e.id for e in entries] == list(reversed(made))[:RECENT_SESSIONS]
+
+
+class _WarmingService(FakeService):
+    """A fake whose warm-up (importing torch, building the engine) blocks until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+        self.warm_started = threading.Event()
+        self.frame_before_warm: bool | None = None
+        self.app = None
+
+    def warm_up(self) -> None:
+        screen = main_screen(self.app)
+        self.frame_before_warm = bool(screen.chat.messages) and screen.pane.image is not None
+        self.warm_started.set()
+        self.release.wait(30)
+
+
+async def test_warm_up_starts_after_the_first_frame_and_never_blocks_the_app(photo: Path) -> None:
+    import time
+
+    service = _WarmingService()
+    app = ZoneApp(service=service, image=photo)
+    service.app = app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert service.warm_started.wait(10)
+        assert service.frame_before_warm  # the hint and the photo were on screen before it began
+        await type_line(pilot, "make the sky pink")  # the app answers while the warm-up still runs
+        await settle(pilot)
+        assert len(main_screen(app).versions) == 2 and not service.release.is_set()
+        assert app.warm_thread is not None and app.warm_thread.daemon and app.warm_thread.is_alive()
+        assert all(size is not None for size in service.view_sizes)  # the pane asks at its pixel size
+        started = time.monotonic()
+        await pilot.press("ctrl+q")
+    assert time.monotonic() - started < 5.0  # quitting does not wait for the warm-up
+    service.release.set()

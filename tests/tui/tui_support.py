@@ -76,6 +76,7 @@ class FakeService:
         self.calls: list[str] = []
         self.exports: list[tuple] = []  # (ref, path, force) of every export
         self.commands: list[dict | None] = []
+        self.view_sizes: list = []  # the size= of every view request (the pane asks for its pixel size)
         self.closed = False
 
     # sessions
@@ -152,7 +153,8 @@ class FakeService:
                 out[y0:y1, x0:x1] = colour
         return out
 
-    def view(self, session_id: str, name: str = "result", ref: str = "HEAD") -> np.ndarray:
+    def view(self, session_id: str, name: str = "result", ref: str = "HEAD", size=None) -> np.ndarray:
+        self.view_sizes.append(size)
         vid = self.head_id if ref == "HEAD" else self._resolve(ref)
         if name == "original":
             return self.original_array

@@ -156,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     save_image(out, result.composite, force=args.force)
     if layer_out:
-        save_image(layer_out, result.layer, force=args.force)
+        save_image(layer_out, result.full_layer(), force=args.force)
     if mask_out:
-        save_image(mask_out, (result.mask.astype("uint8") * 255), force=args.force)
+        save_image(mask_out, (result.full_mask().astype("uint8") * 255), force=args.force)
     write_ms = (time.perf_counter() - t0) * 1000
     for w in result.warnings:
         print(f"zone: warning: {printable(w)}", file=sys.stderr)

@@ -216,12 +216,12 @@ class MainScreen(Screen[None]):
         if key in self._cache:
             self._display(key, self._cache[key])
         else:
-            self._load_view(version_id, self.pane.view)
+            self._load_view(version_id, self.pane.view, self.pane.pixel_size())
 
     @work(thread=True, exclusive=True, group="view", exit_on_error=False)
-    def _load_view(self, version_id: str, view: str) -> None:
-        try:
-            image = to_pil(self.service.view(self.session.id, view, version_id))
+    def _load_view(self, version_id: str, view: str, size: tuple[int, int] | None = None) -> None:
+        try:  # at the pane's pixel size: made from previews, never a full-size decode
+            image = to_pil(self.service.view(self.session.id, view, version_id, size=size))
         except Exception as exc:  # noqa: BLE001 - a broken blob must not end the app
             self._call(self.chat.add, "error", f"Cannot show {view}: {friendly_error(exc)}")
             return
@@ -243,6 +243,9 @@ class MainScreen(Screen[None]):
         self._shown = key
         # the words that matter first: a narrow pane cuts the instruction and the id, never the hint
         self.pane.show(image, f"{self.version_label(version_id)} · {where} · {view} · {what} · {version_id[:8]}")
+        start_warm_up = getattr(self.app, "start_warm_up", None)
+        if start_warm_up is not None:  # the first picture is up: now torch may load behind it
+            start_warm_up()
 
     def on_image_pane_view_changed(self, event: ImagePane.ViewChanged) -> None:
         self._request_view()

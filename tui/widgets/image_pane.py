@@ -54,6 +54,17 @@ def image_widget_class(renderer: str | None = None) -> type[Widget]:
     }[renderer_name(renderer)]
 
 
+def cell_pixels() -> tuple[int, int]:
+    """(width, height) of a terminal cell in pixels, as textual-image measured it (10x20 if not yet)."""
+    try:
+        from textual_image._terminal import get_cell_size
+
+        size = getattr(get_cell_size, "_result", None)  # never query the terminal while the app runs
+    except ImportError:  # pragma: no cover - textual-image is a dependency
+        size = None
+    return (int(size.width), int(size.height)) if size else (10, 20)
+
+
 def to_pil(array: "np.ndarray", max_side: int = DISPLAY_MAX_SIDE) -> PILImage.Image:
     """An RGB array as a PIL image no larger than `max_side` (what the terminal can show)."""
     import numpy as np  # only in workers: numpy is not needed for the first frame
@@ -115,6 +126,14 @@ class ImagePane(Vertical):
     @property
     def caption(self) -> str:
         return str(self.query_one("#caption", Label).content)
+
+    def pixel_size(self) -> tuple[int, int]:
+        """(width, height) in pixels of the picture area, at most DISPLAY_MAX_SIDE a side: the
+        size to ask the service for (a bigger picture would only be shrunk again)."""
+        region = self.query_one("#picture").content_size
+        cw, ch = cell_pixels()
+        return (max(16, min(DISPLAY_MAX_SIDE, region.width * cw)),
+                max(16, min(DISPLAY_MAX_SIDE, region.height * ch)))
 
     def set_view(self, view: str) -> None:
         """Select a view's tab (posts ViewChanged when it changes)."""
