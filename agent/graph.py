@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from agent import layer_replies, replies
 from agent.history_ops import last_edit, last_edit_of, run_command, sibling_seed, sibling_seed_of
 from agent.layer_actions import plan_layer_turn, run_layer_op
-from agent.state import EditOutcome, TurnContext, TurnProgress, TurnState
+from agent.state import EditOutcome, PlannedEdit, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,23 @@ def build_graph(deps: GraphDeps):
     def understand_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         if state.get("command"):  # a key or a dialog sent a typed command: nothing to understand
             return {"intent": state["command"]["intent"], "action": None, "nodes_run": ["understand"]}
-        layered = plan_layer_turn(deps.store, state["session_id"], state["text"])  # before the classifier
-        if layered is not None:
-            return {**layered, "nodes_run": ["understand"]}
+        action = state.get("forced_action")
+        if action:  # `zone edit --action`: the user decided; one edit of the whole text
+            edit: PlannedEdit = {"instruction": " ".join(state["text"].split()), "action": action,
+                                 "kind": "new", "parent": None, "seed": None}
+            return {"intent": "edit", "action": action, "edits": [edit], "nodes_run": ["understand"]}
+        if not state.get("edit_only"):  # `zone edit` makes edits only
+            layered = plan_layer_turn(deps.store, state["session_id"], state["text"])  # before the classifier
+            if layered is not None:
+                return {**layered, "nodes_run": ["understand"]}
         history = runtime.context.history if runtime.context is not None else None
         last = (last_edit_of(history.head, deps.store, state["session_id"]) if history is not None
                 else last_edit(deps.store, state["session_id"]))
         base = float(deps.edit_params.get("text_scale", DEFAULT_TEXT_SCALE))
         plan = understand(state["text"], last, deps.classify, deps.clarify_below, base_text_scale=base)
+        if state.get("edit_only") and not plan.get("edits") and not plan.get("clarify"):
+            plan = {"intent": plan.get("intent", "unknown"), "action": None, "clarify": "not_an_edit",
+                    "classification": plan.get("classification", {})}
         return {**plan, "nodes_run": ["understand"]}
 
     def route_by_intent(state: TurnState) -> Literal["clarify", "edit", "history", "layers", "respond"]:

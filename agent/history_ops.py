@@ -134,7 +134,7 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
                 store.checkout(session_id, cmd["ref"])
         elif intent == "branch":
             name = cmd.get("name") or _free_branch_name(store, session_id)
-            store.branch(session_id, name)
+            store.branch(session_id, name, at=cmd.get("at"))
             done["name"] = name
         elif intent == "export":
             path = _export_path(store, session_id, cmd, export_dir, confine)

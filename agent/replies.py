@@ -25,7 +25,7 @@ CLARIFY = {
     "nothing_to_adjust": "There is no edit to make stronger or weaker yet; what should I change?",
     "empty_revision": "Instead of what? Tell me the new colour or object, e.g. 'red instead'.",
     "which_version": "Which version? Say e.g. 'go to version 2', 'switch to branch NAME' or 'checkout abc123'.",
-    "no_action": "Should I add, remove or change something? Please say it as e.g. 'add a hat to the dog'.",
+    "not_an_edit": "That does not read as an edit; say what to change, e.g. 'make the tie blue'.",
 }
 
 # What the engine's notes (EditResult.warnings) mean for someone editing a photo, by the note's

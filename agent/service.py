@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from agent.state import Command, TurnContext, TurnResult, check_command
+from agent.state import Command, TurnContext, TurnResult, check_action, check_command
 from common.text import invalid_unicode_at, storable
 from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 
@@ -77,9 +77,11 @@ class ZoneService:
     """Sessions, turns and views over one HistoryStore and one (lazily built) engine.
 
     Args:
-        store: a HistoryStore; None opens one at `db_url` (None: $ZONE_DB or the default SQLite).
+        store: a HistoryStore; None opens one at `db_url` (None: $ZONE_DB or the default SQLite)
+            on first use, so a command that fails its checks never creates a database.
         engine: "real" or "tiny", built by `engine.registry.build_engine` on the first edit.
         device: passed to build_engine ("auto", "cpu", "cuda", ...).
+        offload: keep idle models on the CPU (passed to build_engine).
         engine_factory: a callable returning the engine (tests); replaces build_engine.
         classifier: an object with `classify(text)`; None loads `agent.classifier`.
         seed: base seed; the k-th edit of a session (k = 0, 1, ...) uses seed + k.
@@ -92,18 +94,16 @@ class ZoneService:
     def __init__(self, store: Any = None, db_url: Optional[str] = None, engine: str = "real",
                  device: str = "auto", engine_factory: Optional[Callable[[], Any]] = None,
                  classifier: Any = None, seed: int = 0, edit_params: Optional[dict] = None,
-                 export_dir: str | Path = ".", confine_exports: bool = False) -> None:
-        if store is None:
-            from storage.history import HistoryStore
-
-            store = HistoryStore(db_url)
-        self.store = GuardedStore(store)
+                 export_dir: str | Path = ".", confine_exports: bool = False, offload: bool = False) -> None:
+        self._store = GuardedStore(store) if store is not None else None
+        self.db_url = db_url
         # Each running turn's user message, stored with its reply at the end of the turn (one write),
         # or by `shutdown` when the app quits mid-turn, so that what the user said is never lost.
         self._pending: dict[int, tuple[str, Any]] = {}
         self._pending_lock = threading.Lock()
         self.engine_name = engine
         self.device = device
+        self.offload = bool(offload)
         self._engine_factory = engine_factory
         self._engine: Any = None
         self._engine_lock = threading.Lock()  # the warm-up thread and a turn never build two
@@ -117,6 +117,15 @@ class ZoneService:
     # ---------------------------------------------------------------- resources
 
     @property
+    def store(self) -> Any:
+        """The history store, opened on first use."""
+        if self._store is None:
+            from storage.history import HistoryStore
+
+            self._store = GuardedStore(HistoryStore(self.db_url))
+        return self._store
+
+    @property
     def engine(self) -> Any:
         """The engine, built on first use (importing torch only then)."""
         with self._engine_lock:
@@ -126,7 +135,7 @@ class ZoneService:
                 else:
                     from engine.registry import build_engine
 
-                    self._engine = build_engine(self.engine_name, device=self.device)
+                    self._engine = build_engine(self.engine_name, device=self.device, offload=self.offload)
             return self._engine
 
     def warm_up(self) -> None:
@@ -142,6 +151,15 @@ class ZoneService:
                 load()  # thread-safe: a turn that starts meanwhile waits for this load
         except Exception:  # noqa: BLE001 - e.g. missing weights: the first edit says so in the chat
             log.debug("warm-up failed", exc_info=True)
+
+    @property
+    def engine_notice(self) -> Optional[str]:
+        """What the user must be told about the engine (the tiny one's edits are meaningless), or None."""
+        if getattr(self.engine, "meaningful", True):
+            return None
+        from engine.registry import TINY_NOTICE
+
+        return TINY_NOTICE
 
     @property
     def classifier(self) -> Any:
@@ -171,13 +189,29 @@ class ZoneService:
 
     # ---------------------------------------------------------------- sessions
 
-    def open_image(self, path: str | Path, name: Optional[str] = None):
-        """Load a photo (any orientation/mode `engine.imageio` reads) and start a session on it."""
+    def open_image(self, path: str | Path, name: Optional[str] = None, max_pixels: Optional[int] = None):
+        """Load a photo (any orientation/mode `engine.imageio` reads) and start a session on it.
+
+        Args:
+            max_pixels: refuse larger photos before decoding them (None: $ZONE_MAX_PIXELS or 64 MP).
+        """
         from engine.imageio import load_image
 
         path = Path(path)
-        image = load_image(path)
+        image = load_image(path, max_pixels=max_pixels)
         return self.store.create_session(image, name=name or path.name, source_path=str(path.resolve()))
+
+    def sessions(self) -> list:
+        """Every session, oldest first."""
+        return self.store.list_sessions()
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session with its versions, messages and the blobs only it used."""
+        self.store.delete_session(session_id)
+
+    def version(self, session_id: str, ref: str = "HEAD"):
+        """The version `ref` (HEAD, a branch, an id or prefix, HEAD~N) names."""
+        return self.store.resolve(session_id, ref)
 
     def resume(self, ref: Optional[str] = None):
         """The session `ref` names (id, id prefix or name); None or "last" is the newest one."""
@@ -208,7 +242,8 @@ class ZoneService:
 
     def handle(self, session_id: str, text: str, progress: Optional[Callable[[Any], None]] = None,
                cancel: Optional[Callable[[], bool]] = None, command: Optional[Command] = None,
-               point: Optional[tuple[int, int]] = None, expect_head: Optional[str] = None) -> TurnResult:
+               point: Optional[tuple[int, int]] = None, expect_head: Optional[str] = None,
+               edit_only: bool = False, action: Optional[str] = None) -> TurnResult:
         """Run one utterance (or a typed command) through the graph, persist it and the reply, report what happened.
 
         An edit turn reads its context in one transaction (`HistoryStore.turn_context`), commits
@@ -225,6 +260,10 @@ class ZoneService:
                 "edit only here".
             expect_head: the HEAD the user sees. When the database's HEAD differs (another window
                 moved it), nothing runs: the result has `head_moved` set and says where HEAD is.
+            edit_only: only edits may run (`zone edit`): an utterance that reads as a command or
+                as help is answered with the clarification "not_an_edit" and changes nothing.
+            action: "add", "remove" or "change": one edit of `text` with this action, without
+                the understanding step (`zone edit --action`).
         """
         text = text if isinstance(text, str) else str(text)
         from storage.types import NewMessage
@@ -252,6 +291,10 @@ class ZoneService:
                 start["command"] = check_command(command)
             if point is not None:
                 start["point"] = [int(point[0]), int(point[1])]
+            if edit_only:
+                start["edit_only"] = True
+            if action is not None:
+                start["forced_action"] = check_action(action)
             state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel, history=history))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
             if os.environ.get("ZONE_DEBUG"):
@@ -283,6 +326,17 @@ class ZoneService:
         return TurnResult(text=text, intent="unknown", action=None, reply=reply, head_id=head.id,
                           head_moved=True)
 
+    def edit(self, session_id: str, instruction: str, action: Optional[str] = None,
+             progress: Optional[Callable[[Any], None]] = None,
+             cancel: Optional[Callable[[], bool]] = None) -> TurnResult:
+        """One turn that may only edit (`zone edit`): compound instructions give several versions.
+
+        Args:
+            action: force one edit with this action (None: the agent's understanding decides).
+        """
+        return self.handle(session_id, instruction, progress=progress, cancel=cancel, edit_only=True,
+                           action=action)
+
     def _result(self, text: str, state: dict) -> TurnResult:
         sid = state["session_id"]
         head_id = state.get("head_id")
@@ -302,6 +356,7 @@ class ZoneService:
             version_id=version_id, number=number, parent_id=parent_id, head_id=head_id, edits=edits,
             error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
             command=state.get("command"),
+            confidence=(state.get("classification") or {}).get("confidence"),
             nodes_run=list(state.get("nodes_run") or []),
             overwrite=(state.get("done") or {}).get("exists"),
             layer_op=state.get("done") if state.get("layer_op") else None,
@@ -393,7 +448,20 @@ class ZoneService:
                 log.debug("could not store a pending message", exc_info=True)
         return self.store.seal(timeout)
 
+    def save(self, path: str | Path, picture: np.ndarray, *, force: bool = False) -> Path:
+        """Write a picture (RGB, RGBA or grey uint8) where the user asked (`common.safe_write` rules)."""
+        from engine.imageio import save_image
+
+        save_image(path, picture, force=force)
+        return Path(path)
+
     def close(self) -> None:
-        close = getattr(self.store, "close", None)
+        close = getattr(self._store, "close", None)
         if close is not None:
             close()
+
+    def __enter__(self) -> "ZoneService":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -37,6 +37,7 @@ class Command(TypedDict, total=False):
     count: int  # undo/redo repetitions
     name: str  # branch name
     ref: str  # checkout: a version id, id prefix, branch name or HEAD
+    at: str  # branch: create it at this ref and leave HEAD where it is (None: at HEAD, attached)
     version_number: int  # checkout "version 3": the 3rd version after the original
     path: str  # export destination (may be relative)
     fmt: str  # export format: png jpg ora
@@ -82,6 +83,8 @@ class TurnState(TypedDict, total=False):
     error: Optional[str]
     view: Optional[str]
     head_id: Optional[str]
+    edit_only: bool  # `zone edit`: only edits may run; anything else is answered "not_an_edit"
+    forced_action: Optional[str]  # `zone edit --action`: one edit of the text with this action
     nodes_run: Annotated[list[str], operator.add]
 
 
@@ -131,6 +134,7 @@ class TurnResult:
     overwrite: Optional[str] = None  # an existing file an export refused to replace (ask, then force)
     layer_op: Optional[dict] = None  # what a layer operation did (op, args, layer, version_id)
     head_moved: bool = False  # HEAD was moved in another window: nothing ran (see `expect_head`)
+    confidence: Optional[float] = None  # the classifier's confidence, when it was asked
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,22 @@ class TurnResult:
             "clarify": self.clarify,
             "layer_op": self.layer_op,
         }
+
+
+ACTIONS = ("add", "remove", "change")
+
+
+def check_action(action: str) -> str:
+    """Return `action` if it is one of ZONE's actions (add, remove, change).
+
+    Raises:
+        ZoneInputError: anything else.
+    """
+    from engine.errors import ZoneInputError
+
+    if action not in ACTIONS:
+        raise ZoneInputError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    return action
 
 
 COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")

@@ -15,6 +15,15 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
 
 
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path, monkeypatch):
+    """Every test's default history database is its own file: `zone edit` keeps a session by
+    default, and no test may write the user's XDG data folder (a test that passes --db or sets
+    ZONE_DB itself wins)."""
+    monkeypatch.setenv("ZONE_DB", str(tmp_path / "zone-default.db"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
 @pytest.fixture
 def synthetic_photo() -> np.ndarray:
     """A smooth, textured, non-square RGB image [96, 128, 3] (deterministic)."""

@@ -63,7 +63,7 @@ def test_edit_without_action_asks_the_classifier(tmp_path, photo_path, capsys):
             "--json", "--out", str(tmp_path / "o.png")]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["action"] == "remove" and summary["action_source"] == "classifier"
+    assert summary["action"] == "remove" and summary["action_source"] == "understanding"
     assert summary["params"]["beta"] == 0.2
     assert main(["edit", str(photo_path), "undo", "--engine", "tiny", "--out", str(tmp_path / "u.png")]) == 1
     assert "does not read as an edit instruction" in capsys.readouterr().err
@@ -121,3 +121,50 @@ def test_missing_weights_message_names_models_and_fix(tmp_path, photo_path, monk
     err = r.stderr.strip().splitlines()[-1]
     assert "timbrooks/instruct-pix2pix" in err and "vinesmsuic/magicbrush-jul7" in err and "sam_vit_h_4b8939.pth" in err
     assert "zone models download" in err and "looked in" in err
+
+
+def test_edit_keeps_a_session_that_sessions_lists_and_chat_continues(tmp_path, photo_path, capsys):
+    from agent.service import ZoneService
+    from tui.cli import main
+
+    db = tmp_path / "h.db"
+    argv = ["edit", str(photo_path), "give the dog a hat and remove the leash", "--engine", "tiny", "--steps", "2",
+            "--db", str(db), "--json", "--out", str(tmp_path / "o.png"), "--layer-out", str(tmp_path / "l.png"),
+            "--mask-out", str(tmp_path / "m.png")]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    # the chat's understanding: a compound instruction is two edits, two versions
+    assert [(e["instruction"], e["action"]) for e in summary["edits"]] == [
+        ("give the dog a hat", "add"), ("remove the leash", "remove")]
+    sid = summary["session"]
+    assert main(["sessions", "--db", str(db), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in listed] == [sid] and listed[0]["versions"] == 3
+    with ZoneService(db_url=str(db)) as service:
+        session = service.resume(sid[:8])  # what `zone chat --session ID` opens
+        head = service.version(session.id)
+        assert head.id == summary["edits"][1]["version"] and head.depth == 2
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png")), service.render(session.id))
+        mask = np.asarray(Image.open(tmp_path / "m.png")) > 0
+        both = service.mask(session.id, "HEAD~1") | service.mask(session.id, "HEAD")
+        assert np.array_equal(mask, both)
+    layer = np.asarray(Image.open(tmp_path / "l.png"))
+    assert layer.shape[-1] == 4 and np.array_equal(layer[..., 3] > 0, both)
+
+
+def test_edit_no_history_keeps_nothing_and_a_refusal_leaves_no_session(tmp_path, photo_path, capsys):
+    from tui.cli import main
+
+    db = tmp_path / "h.db"
+    argv = ["edit", str(photo_path), "make his tie blue", "--engine", "tiny", "--steps", "1", "--db", str(db)]
+    assert main([*argv, "--no-history", "--out", str(tmp_path / "a.png")]) == 0
+    out = capsys.readouterr().out
+    assert "session" not in out and (tmp_path / "a.png").is_file() and not db.exists()
+    assert main(["edit", str(photo_path), "undo", "--engine", "tiny", "--db", str(db),
+                 "--out", str(tmp_path / "b.png")]) == 1
+    assert "does not read as an edit instruction" in capsys.readouterr().err
+    assert main(["sessions", "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [] and not (tmp_path / "b.png").exists()
+    assert main([*argv, "--out", str(tmp_path / "c.png")]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("session ") and "zone chat --session" in line

@@ -7,7 +7,9 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
+from agent.edit_outputs import turn_pictures
 from common.text import printable
 from engine import limits
 from engine.limits import arg_type
@@ -22,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", "-o", help="the edited photo (default: <image>-edited.png here)")
     p.add_argument("--layer-out", help="also write the RGBA layer (PNG)")
     p.add_argument("--mask-out", help="also write the final mask (PNG, 0/255)")
-    p.add_argument("--action", choices=("add", "remove", "change"), help="ZONE action (default: the classifier decides)")
+    p.add_argument("--action", choices=("add", "remove", "change"),
+                   help="one edit of the whole instruction with this ZONE action (default: the agent reads "
+                        "the instruction as in chat; 'A and B' is two edits)")
     p.add_argument("--seed", type=arg_type(limits.check_seed, "--seed"), default=0,
                    help=f"{limits.SEED_HELP} (default 0)")
     p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=20,
@@ -45,6 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--offload", action="store_true", help="keep idle models on the CPU (GPUs with little memory)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
+                   help="history database the new session goes in (default: $ZONE_DB, else the XDG data folder)")
+    p.add_argument("--no-history", action="store_true",
+                   help="keep no session: the edit runs on an in-memory history that is dropped at exit")
     p.set_defaults(func=run)
 
 
@@ -60,25 +68,6 @@ def _check_output(path: str | None, what: str, force: bool, suffixes=OUTPUT_SUFF
         raise UserError(f"{what} {path!r} must end in one of {', '.join(suffixes)}")
     check_output(p, force=force)
     return p
-
-
-def decide_action(instruction: str, action: str | None) -> tuple[str, float | None, str]:
-    """The explicit --action, else the local classifier's; returns (action, confidence, source)."""
-    from tui.cli import UserError
-
-    if action:
-        return action, None, "flag"
-    try:
-        from agent.classifier import InstructionClassifier
-    except ImportError as exc:
-        raise UserError("the instruction classifier is not available; pass --action add|remove|change") from exc
-    result = InstructionClassifier.load().classify(instruction)
-    if result.action is None:
-        raise UserError(
-            f"{instruction!r} does not read as an edit instruction (intent: {result.intent}); "
-            "say what to change, or pass --action add|remove|change"
-        )
-    return result.action, float(result.confidence), "classifier"
 
 
 class _StderrProgress:
@@ -109,8 +98,9 @@ class _StderrProgress:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate, then one edit-only turn of `ZoneService` in a new session; write the outputs."""
     t_start = time.perf_counter()
-    # 1. Validate everything cheap before loading any model.
+    # 1. Validate everything cheap before opening the database or loading any model.
     instruction = limits.check_instruction(args.instruction)
     # --steps, --seed, the scales, --work-size and --max-pixels were checked by engine.limits
     # while the command line was parsed; the outputs are checked here, before any model loads
@@ -118,77 +108,117 @@ def run(args: argparse.Namespace) -> int:
 
     out_arg = args.out or f"{Path(args.image).stem}-edited.png"
     check_distinct({"--out": out_arg, "--layer-out": args.layer_out, "--mask-out": args.mask_out})
-    out = _check_output(out_arg, "output", args.force)
-    layer_out = _check_output(args.layer_out, "--layer-out", args.force, (".png",))
-    mask_out = _check_output(args.mask_out, "--mask-out", args.force, (".png",))
+    outputs = Outputs(out=_check_output(out_arg, "output", args.force),
+                      layer=_check_output(args.layer_out, "--layer-out", args.force, (".png",)),
+                      mask=_check_output(args.mask_out, "--mask-out", args.force, (".png",)))
+    service = _service(args)
+    try:
+        return _edit(args, service, instruction, outputs, t_start)
+    finally:
+        service.close()
 
-    from engine.api import EditParams
-    from engine.imageio import load_image, save_image
+
+class Outputs(NamedTuple):
+    """Where the edited photo, the layer and the mask go (checked; None: not asked for)."""
+
+    out: Path
+    layer: Path | None
+    mask: Path | None
+
+
+def _service(args: argparse.Namespace):
+    """The ZoneService of this edit: the history database, or an in-memory one with --no-history."""
+    from agent.service import ZoneService
+
+    params = {"steps": args.steps, "image_scale": args.image_scale, "text_scale": args.text_scale,
+              "work_size_policy": args.work_size_policy, "smoother_gray": args.smoother_gray}
+    if args.work_size is not None:
+        params["work_size"] = args.work_size
+    return ZoneService(db_url=":memory:" if args.no_history else args.db, engine=args.engine,
+                       device=args.device, offload=args.offload, seed=args.seed, edit_params=params)
+
+
+def _edit(args: argparse.Namespace, service, instruction: str, outputs: Outputs, t_start: float) -> int:
+    """Open the photo in a new session, run the turn, write the outputs and the summary."""
+    from tui.cli import UserError
 
     t0 = time.perf_counter()
-    image = load_image(args.image, max_pixels=args.max_pixels)
+    session = service.open_image(args.image, max_pixels=args.max_pixels)
     read_ms = (time.perf_counter() - t0) * 1000
-    action, confidence, source = decide_action(instruction, args.action)
-
-    # 2. The engine (torch is imported here, not before).
-    from engine.registry import TINY_NOTICE, build_engine
-
-    engine = build_engine(args.engine, device=args.device, offload=args.offload)
-    if not engine.meaningful:
-        print(f"zone: note: {TINY_NOTICE}", file=sys.stderr)
-    params = EditParams(
-        action=action,
-        seed=args.seed,
-        steps=args.steps,
-        image_scale=args.image_scale,
-        text_scale=args.text_scale,
-        work_size=args.work_size,
-        work_size_policy=args.work_size_policy,
-        smoother_gray=args.smoother_gray,
-    )
+    engine = service.engine  # built, not loaded: torch is imported here, not before
+    notice = service.engine_notice
+    if notice:
+        print(f"zone: note: {notice}", file=sys.stderr)
     progress = _StderrProgress(enabled=sys.stderr.isatty() or not args.json)
     try:
-        result = engine.edit(image, instruction, params, progress=progress)
+        result = service.edit(session.id, instruction, action=args.action, progress=progress)
     finally:
         progress.close()
+    if not result.edits or result.error:
+        kept = len(result.edits)
+        if not kept:
+            service.delete_session(session.id)  # nothing was made: leave nothing behind
+        raise UserError(_failure(instruction, result, kept, session.id, args.no_history))
 
-    # 3. Outputs.
     t0 = time.perf_counter()
-    save_image(out, result.composite, force=args.force)
-    if layer_out:
-        save_image(layer_out, result.full_layer(), force=args.force)
-    if mask_out:
-        save_image(mask_out, (result.full_mask().astype("uint8") * 255), force=args.force)
+    turn = turn_pictures(service, session.id, result.edits)
+    service.save(outputs.out, turn.composite, force=args.force)
+    if outputs.layer:
+        service.save(outputs.layer, turn.layer, force=args.force)
+    if outputs.mask:
+        service.save(outputs.mask, turn.mask.astype("uint8") * 255, force=args.force)
     write_ms = (time.perf_counter() - t0) * 1000
-    for w in result.warnings:
+    warnings = [w for e in result.edits for w in e.get("warnings", [])]
+    for w in warnings:
         print(f"zone: warning: {printable(w)}", file=sys.stderr)
 
-    timings = {"read": round(read_ms, 3), "load": round(engine.load_ms, 3), **result.timings_ms, "write": round(write_ms, 3)}
+    timings = {"read": round(read_ms, 3), "load": round(engine.load_ms, 3), **turn.timings_ms,
+               "write": round(write_ms, 3)}
     timings["wall"] = round((time.perf_counter() - t_start) * 1000, 3)
+    last = result.edits[-1]
+    kept_id = None if args.no_history else session.id
     summary = {
         "image": str(args.image),
         "instruction": instruction,
-        "action": action,
-        "action_source": source,
-        "action_confidence": confidence,
-        "seed": args.seed,
+        "action": last["action"],
+        "action_source": "flag" if args.action else "understanding",
+        "action_confidence": result.confidence,
+        "edits": [{"instruction": e["instruction"], "action": e["action"], "seed": e["seed"],
+                   "version": None if args.no_history else e["version_id"],
+                   "mask_fraction": round(float(e["mask_fraction"]), 6)} for e in result.edits],
+        "seed": last["seed"],
         "steps": args.steps,
         "engine": engine.name,
         "meaningful": engine.meaningful,
-        "size": [int(image.shape[1]), int(image.shape[0])],
-        "mask_fraction": round(result.mask_fraction, 6),
+        "size": [int(session.width), int(session.height)],
+        "mask_fraction": round(float(turn.mask.mean()), 6),
         "timings_ms": timings,
-        "warnings": result.warnings,
-        "out": str(out),
-        "layer_out": str(layer_out) if layer_out else None,
-        "mask_out": str(mask_out) if mask_out else None,
-        "params": result.params,
+        "warnings": warnings,
+        "out": str(outputs.out),
+        "layer_out": str(outputs.layer) if outputs.layer else None,
+        "mask_out": str(outputs.mask) if outputs.mask else None,
+        "session": kept_id,
+        "params": turn.params,
     }
-    if not engine.meaningful:
-        summary["note"] = TINY_NOTICE
+    if notice:
+        summary["note"] = notice
     if args.json:
         print(json.dumps(summary))
-    else:
-        print(f"{printable(out)}  ({action}, {result.mask_fraction:.1%} of the photo edited, "
-              f"{timings['wall'] / 1000:.1f} s)")
+        return 0
+    actions = ", ".join(e["action"] for e in result.edits)
+    print(f"{printable(outputs.out)}  ({actions}, {turn.mask.mean():.1%} of the photo edited, "
+          f"{timings['wall'] / 1000:.1f} s)")
+    if kept_id:
+        print(f"session {kept_id[:8]}: continue with `zone chat --session {kept_id[:8]}`")
     return 0
+
+
+def _failure(instruction: str, result, kept: int, session_id: str, no_history: bool) -> str:
+    """The one-line reason a `zone edit` made nothing (or not everything it was asked)."""
+    if result.clarify == "not_an_edit":
+        return (f"{instruction!r} does not read as an edit instruction (intent: {result.intent}); "
+                "say what to change, or pass --action add|remove|change")
+    reason = result.error or " ".join(result.reply.split())
+    if kept and not no_history:
+        reason += f"; the first {kept} edit(s) are kept in session {session_id[:8]}"
+    return reason

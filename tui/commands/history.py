@@ -154,41 +154,43 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_undo(args: argparse.Namespace) -> int:
-    """Move HEAD to its parent."""
+def _move(args: argparse.Namespace, command: dict) -> int:
+    """Run one history command with the chat's own operation (`agent.history_ops`); say where HEAD is."""
+    from agent.history_ops import run_command
+    from tui.cli import UserError
+
     with _open(args) as store:
         session = store.get_session(args.session)
-        v = store.undo_all(session.id) if args.all else store.undo(session.id)
-        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
+        done, error = run_command(store, session.id, command)
+        if error:
+            raise UserError(error)
+        if command["intent"] == "branch":
+            where = "HEAD unchanged" if command.get("at") else "HEAD is now on it"
+            at = store.resolve(session.id, done["name"]).id
+            print(f"branch {printable(done['name'])} at {at[:8]} ({where})")
+        else:
+            _say(store.head(session.id), "HEAD is now at", store.get_session(session.id).head_branch)
     return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    """Move HEAD to its parent (or to the original with --all)."""
+    return _move(args, {"intent": "undo_all"} if args.all else {"intent": "undo"})
 
 
 def cmd_redo(args: argparse.Namespace) -> int:
     """Move HEAD forward along the line that was undone."""
-    with _open(args) as store:
-        session = store.get_session(args.session)
-        v = store.redo(session.id)
-        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
-    return 0
+    return _move(args, {"intent": "redo"})
 
 
 def cmd_checkout(args: argparse.Namespace) -> int:
     """Move HEAD to a version or a branch."""
-    with _open(args) as store:
-        session = store.get_session(args.session)
-        v = store.checkout(session.id, args.ref)
-        _say(v, "HEAD is now at", store.get_session(session.id).head_branch)
-    return 0
+    return _move(args, {"intent": "checkout", "ref": args.ref})
 
 
 def cmd_branch(args: argparse.Namespace) -> int:
     """Create a branch at HEAD (and switch to it) or at --at REF."""
-    with _open(args) as store:
-        session = store.get_session(args.session)
-        b = store.branch(session.id, args.name, at=args.at)
-        where = "HEAD is now on it" if args.at is None else "HEAD unchanged"
-        print(f"branch {printable(b.name)} at {b.version_id[:8]} ({where})")
-    return 0
+    return _move(args, {"intent": "branch", "name": args.name, **({"at": args.at} if args.at else {})})
 
 
 def cmd_export(args: argparse.Namespace) -> int:
