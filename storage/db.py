@@ -15,9 +15,10 @@ from storage.config import sqlite_path
 from storage.errors import DatabaseError, DiskFullError, NotFoundError, SchemaTooNewError
 
 # The newest revision this program ships; a test checks it against the migrations folder.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-OUR_TABLES = frozenset({"blobs", "sessions", "versions", "branches", "messages", "render_cache", "edit_sources"})
+OUR_TABLES = frozenset({"blobs", "sessions", "versions", "branches", "messages", "render_cache", "edit_sources",
+                        "head_moves"})
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
 WRITE_OPTION = "zone_write"

@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from common.text import storable
-from storage import refs
+from storage import reflog, refs
 from storage.blobs import delete_unreferenced, put_blob
 from storage.codec import encode_pixels
 from storage.config import default_db_url, sqlite_path
@@ -320,7 +320,7 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
             db.flush()
             if sources is not None:
                 store_sources(db, version.id, sources)
-            base.redo_child_id = version.id
+            reflog.record(db, session.id, "commit", base.id, version.id)
             tips = refs.branches_at(db, base.id)
             prefer = session.head_branch if base.id == session.head_version_id else None
             branch = next((b for b in tips if b.name == prefer), tips[0] if tips else None)
@@ -355,17 +355,18 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
             if head.parent_id is None:
                 raise InvalidOperationError("nothing to undo: HEAD is the original")
             parent = refs.get_version(db, head.parent_id)
-            parent.redo_child_id = head.id
+            reflog.record(db, session.id, "undo", head.id, parent.id)
             return self._move_head(db, session, parent, prefer=session.head_branch)
 
     def redo(self, session_id: str) -> VersionInfo:
         """Move HEAD forward to the child it last came back from (or was last committed on)."""
         with self._write() as db:
             session = refs.lock_session(db, refs.find_session(db, session_id).id)
-            head = refs.get_version(db, session.head_version_id)
-            if head.redo_child_id is None:
+            child_id = reflog.redo_child(db, session.id, session.head_version_id)
+            if child_id is None:
                 raise InvalidOperationError("nothing to redo: HEAD has no later version")
-            child = refs.get_version(db, head.redo_child_id)
+            child = refs.get_version(db, child_id)
+            reflog.record(db, session.id, "redo", session.head_version_id, child.id)
             return self._move_head(db, session, child, prefer=session.head_branch)
 
     def undo_all(self, session_id: str) -> VersionInfo:
@@ -373,8 +374,7 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
         with self._write() as db:
             session = refs.lock_session(db, refs.find_session(db, session_id).id)
             path = refs.ancestor_path(db, session.head_version_id)
-            for up, down in zip(path, path[1:]):
-                refs.get_version(db, up.id).redo_child_id = down.id
+            reflog.record_path(db, session.id, "undo_all", [step.id for step in reversed(path)])
             root = refs.get_version(db, path[0].id)
             return self._move_head(db, session, root, prefer=session.head_branch)
 
@@ -384,6 +384,8 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
             session = refs.lock_session(db, refs.find_session(db, session_id).id)
             target = refs.resolve(db, session, ref)
             is_branch = db.get(BranchRow, (session.id, ref.strip())) is not None
+            if target.id != session.head_version_id:
+                reflog.record(db, session.id, "checkout", session.head_version_id, target.id)
             return self._move_head(db, session, target, prefer=ref.strip() if is_branch else None)
 
     def branch(self, session_id: str, name: str, at: str | None = None) -> BranchInfo:
@@ -438,6 +440,11 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
             rows = db.execute(q.order_by(VersionRow.depth, VersionRow.created_at, VersionRow.id)).scalars()
             names = refs.branch_names(db, session.id)
             return [self._to_info(r, names, session.head_version_id) for r in rows]
+
+    def head_moves(self, session_id: str) -> list[tuple[str, Optional[str], str]]:
+        """Where HEAD has been, oldest first: (kind, from version id, to version id) per step."""
+        with self._read() as db:
+            return reflog.moves(db, refs.find_session(db, session_id).id)
 
     def branches(self, session_id: str) -> list[BranchInfo]:
         """Return the session's branches, oldest first."""

@@ -100,6 +100,8 @@ class VersionRow(Base):
     mask_blob: Mapped[Optional[str]] = mapped_column(
         ForeignKey("blobs.sha256", ondelete="RESTRICT"), nullable=True, index=True
     )
+    # Unused since revision 0005 (redo comes from the head_moves log; version rows never change).
+    # Kept, not dropped: dropping a column on SQLite rebuilds the table, and that DROP cascades.
     redo_child_id: Mapped[Optional[str]] = mapped_column(
         ForeignKey("versions.id", ondelete="SET NULL"), nullable=True
     )
@@ -177,6 +179,22 @@ class MessageRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     meta: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class HeadMoveRow(Base):
+    """One step HEAD took (append-only, like git's reflog); redo is derived from it (`storage.reflog`)."""
+
+    __tablename__ = "head_moves"
+    __table_args__ = (Index("ix_head_moves_session_id_id", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    from_version_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    to_version_id: Mapped[str] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 

@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from storage import db as dbmod
 from storage.history import HistoryStore
@@ -138,3 +138,56 @@ def test_a_0002_database_renders_the_same_and_takes_layer_operations(tmp_path):
     con = sqlite3.connect(path)
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(dbmod.HEAD_REVISION,)]
     assert con.execute("SELECT count(*) FROM branches").fetchone() == (1,)
+
+
+def test_a_0002_database_keeps_redo_through_the_head_moves_backfill(tmp_path):
+    """0005 moves redo from versions.redo_child_id to the head_moves log: redo goes where it went."""
+    path = tmp_path / "old.db"
+    _database_at(path, "0002")
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO blobs VALUES ('0'||hex(randomblob(31)), 'original', 1, x'00', '2026-01-01')")
+    sha = con.execute("SELECT sha256 FROM blobs").fetchone()[0]
+    con.execute("INSERT INTO sessions VALUES ('s'||hex(randomblob(15)), 'old', NULL, 4, 4, ?, NULL, 'main',"
+                " '2026-01-01')", (sha,))
+    sid = con.execute("SELECT id FROM sessions").fetchone()[0]
+    # root r with children a (older) and b; b has child c. HEAD at r after an undo-all from c:
+    # the 0002 program left r -> b -> c as the redo line (not the older sibling a).
+    r, a, b, c = ("r" * 32, "a" * 32, "b" * 32, "c" * 32)
+    for n, (vid, parent, depth, redo) in enumerate([(r, None, 0, b), (a, r, 1, None), (b, r, 1, c),
+                                                    (c, b, 2, None)]):
+        con.execute("INSERT INTO versions (id, session_id, parent_id, instruction, action, params, timings,"
+                    " depth, created_at, number, redo_child_id) VALUES (?, ?, ?, 'x', 'change', '{}', '{}',"
+                    " ?, ?, ?, NULL)", (vid, sid, parent, depth, f"2026-01-01 00:00:0{n}", n))
+        con.execute("UPDATE versions SET redo_child_id = ? WHERE id = ?", (redo, vid))
+    con.execute("UPDATE sessions SET head_version_id = ?", (r,))
+    con.execute("INSERT INTO branches VALUES (?, 'main', ?, '2026-01-01')", (sid, c))
+    con.commit()
+    con.close()
+
+    with HistoryStore(path) as store:
+        assert store.head_moves(sid) == [("migrated", r, b), ("migrated", b, c)]
+        assert store.redo(sid).id == b and store.redo(sid).id == c
+        assert [(b_.name, b_.version_id) for b_ in store.branches(sid)] == [("main", c)]
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(dbmod.HEAD_REVISION,)]
+
+
+def test_version_rows_never_change_after_they_are_written(store):
+    """Commit, undo, undo-all, redo and checkout only append HEAD moves; every version row stays as written."""
+    sid = store.create_session(make_image(), name="p").id
+    first = commit_layer(store, sid, 1)
+    commit_layer(store, sid, 2)
+
+    def rows():
+        with store._engine.connect() as conn:
+            return conn.execute(text("SELECT * FROM versions ORDER BY id")).all()
+
+    before = rows()
+    store.undo(sid)
+    store.undo_all(sid)
+    store.redo(sid)
+    store.checkout(sid, first.id)
+    store.redo(sid)
+    assert rows() == before
+    kinds = [k for k, _, _ in store.head_moves(sid)]
+    assert kinds == ["commit", "commit", "undo", "undo_all", "redo", "redo"]
