@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -11,6 +10,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from agent.state import Command, TurnContext, TurnResult, check_action, check_command
+from common.settings import settings
 from common.text import invalid_unicode_at, storable
 from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 
@@ -297,7 +297,7 @@ class ZoneService:
                 start["forced_action"] = check_action(action)
             state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel, history=history))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
-            if os.environ.get("ZONE_DEBUG"):
+            if settings().debug:
                 raise
             log.debug("turn failed: %r", text[:200], exc_info=True)
             from agent.graph import one_line

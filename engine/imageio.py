@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from common.safe_write import FORCE_HINT, write_with
+from common.settings import settings
 from engine.errors import ZoneInputError
 from engine.limits import check_max_pixels, megapixels
 
@@ -54,7 +55,7 @@ _PIL_LIMIT_LOCK = threading.Lock()
 
 def max_pixels_from_env(default: int = DEFAULT_MAX_PIXELS) -> int:
     """Return the pixel limit: `$ZONE_MAX_PIXELS` when set (checked like --max-pixels), else `default`."""
-    raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    raw = settings().max_pixels
     if not raw:
         return default
     return check_max_pixels(raw, f"${MAX_PIXELS_ENV}")

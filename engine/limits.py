@@ -19,6 +19,8 @@ STEPS_MIN, STEPS_MAX = 1, 1000
 SEED_MIN, SEED_MAX = 0, 2**63 - 1
 SCALE_MIN, SCALE_MAX = 0.0, 100.0
 WORK_SIZE_MIN, WORK_SIZE_MAX = 64, 2048
+DEFAULT_WORK_SIZE = 512  # the real engine's (the paper's) long side
+TINY_WORK_SIZE = 128  # the tiny UNet's attention at 1/8 is quadratic; 128 px keeps CPU runs to seconds
 MAX_PIXELS_MIN, MAX_PIXELS_MAX = 1, 1_000_000_000
 INSTRUCTION_MAX_CHARS = 1000  # an instruction longer than this is refused ...
 STORED_TEXT_MAX_CHARS = 1000  # ... and at most this much of it is stored, marked truncated
@@ -31,7 +33,8 @@ STEPS_HELP = f"denoising steps, {STEPS_MIN}-{STEPS_MAX}"
 SEED_HELP = f"seed of the initial noise, {SEED_MIN}-2^63-1"
 IMAGE_SCALE_HELP = f"image guidance s_I, a finite number {SCALE_MIN:g}-{SCALE_MAX:g}"
 TEXT_SCALE_HELP = f"text guidance s_T, a finite number {SCALE_MIN:g}-{SCALE_MAX:g}"
-WORK_SIZE_HELP = f"long side the models see, {WORK_SIZE_MIN}-{WORK_SIZE_MAX} px"
+WORK_SIZE_HELP = (f"long side the models see, {WORK_SIZE_MIN}-{WORK_SIZE_MAX} px "
+                  f"(default: {DEFAULT_WORK_SIZE}, tiny engine {TINY_WORK_SIZE})")
 MAX_PIXELS_HELP = f"refuse larger photos, {MAX_PIXELS_MIN}-{MAX_PIXELS_MAX:_} pixels"
 
 

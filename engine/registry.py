@@ -7,9 +7,9 @@ from typing import Callable, Optional
 import torch
 
 from engine.errors import ZoneInputError
+from engine.limits import TINY_WORK_SIZE
 from engine.pipeline import ZoneEngine
 
-TINY_WORK_SIZE = 128  # the tiny UNet's attention at 1/8 is quadratic; 128 px keeps CPU runs to seconds
 TINY_NOTICE = "tiny engine: random-weight models for tests and dry runs; its edits are meaningless"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from common.settings import settings
 from engine.bundles import SAM_SPECS, SamSpec
 from engine.errors import WeightsMissingError, ZoneInputError
 
@@ -20,7 +21,6 @@ from engine.errors import WeightsMissingError, ZoneInputError
 IP2P_ID = "timbrooks/instruct-pix2pix"
 MAGICBRUSH_ID = "vinesmsuic/magicbrush-jul7"
 SAM_MODEL_ENV = "ZONE_SAM_MODEL"
-SAM_URL_ENV, SAM_SHA256_ENV = "ZONE_SAM_URL", "ZONE_SAM_SHA256"  # a mirror of the SAM checkpoint
 SAM_VARIANTS = ("vit_h", "vit_l", "vit_b")  # released checkpoints, looked for in this order
 DEFAULT_SAM_VARIANT = "vit_h"
 
@@ -35,7 +35,7 @@ DOWNLOAD_HINT = "run `zone models download` on a machine with network access (ab
 
 def sam_variant() -> Optional[str]:
     """`$ZONE_SAM_MODEL` (vit_b, vit_l or vit_h), or None when unset."""
-    value = os.environ.get(SAM_MODEL_ENV, "").strip().lower().replace("-", "_")
+    value = (settings().sam_model or "").lower().replace("-", "_")
     if not value:
         return None
     if value not in SAM_VARIANTS:
@@ -51,15 +51,12 @@ def sam_specs_wanted() -> list[SamSpec]:
 
 def zone_cache_dir() -> Path:
     """$ZONE_CACHE_DIR, else $XDG_CACHE_HOME/zone, else ~/.cache/zone."""
-    if os.environ.get("ZONE_CACHE_DIR"):
-        return Path(os.environ["ZONE_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "zone"
+    return settings().cache_dir
 
 
 def models_dir() -> Optional[Path]:
-    value = os.environ.get("ZONE_MODELS_DIR")
-    return Path(value).expanduser() if value else None
+    """$ZONE_MODELS_DIR, or None."""
+    return settings().models_dir
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def _hf_cache_location() -> str:
 def resolve_repo(repo_id: str, env_var: str, folder_name: str, components: tuple[str, ...]) -> tuple[Optional[Path], list[str]]:
     """Finds one diffusers repository locally; returns (path or None, places looked)."""
     looked: list[str] = []
-    explicit = os.environ.get(env_var)
+    explicit = settings().repo_paths.get(env_var)
     if explicit:
         looked.append(f"${env_var}={explicit}")
         if _has_components(Path(explicit).expanduser(), components):
@@ -114,10 +111,10 @@ def resolve_sam_checkpoint() -> tuple[Optional[Path], list[str]]:
     """Finds a SAM checkpoint: $ZONE_SAM_CHECKPOINT, then by file name in $ZONE_MODELS_DIR, the zone
     cache and torch hub (only `$ZONE_SAM_MODEL`'s file when it is set, else ViT-H, ViT-L, ViT-B)."""
     candidates: list[Path] = []
-    if os.environ.get("ZONE_SAM_CHECKPOINT"):
-        candidates.append(Path(os.environ["ZONE_SAM_CHECKPOINT"]).expanduser())
-    torch_home = os.environ.get("TORCH_HOME") or str(Path.home() / ".cache" / "torch")
-    folders = ([models_dir()] if models_dir() is not None else []) + [zone_cache_dir(), Path(torch_home) / "hub" / "checkpoints"]
+    env = settings()
+    if env.sam_checkpoint is not None:
+        candidates.append(env.sam_checkpoint)
+    folders = ([env.models_dir] if env.models_dir is not None else []) + [env.cache_dir, env.torch_home / "hub" / "checkpoints"]
     candidates += [folder / spec.checkpoint.name for folder in folders for spec in sam_specs_wanted()]
     for c in candidates:
         if c.is_file() and c.stat().st_size > 0:
@@ -182,8 +179,9 @@ def download_all(progress: bool = True) -> tuple[WeightPaths, list[str]]:
         fetched.append(repo_id)
     if resolve_sam_checkpoint()[0] is None:
         spec = SAM_SPECS[sam_variant() or DEFAULT_SAM_VARIANT]
-        url = os.environ.get(SAM_URL_ENV) or spec.checkpoint.url  # a mirror, with its own checksum when given
-        sha256 = os.environ.get(SAM_SHA256_ENV) or spec.checkpoint.sha256
+        env = settings()
+        url = env.sam_url or spec.checkpoint.url  # a mirror, with its own checksum when given
+        sha256 = env.sam_sha256 or spec.checkpoint.sha256
         download_url(url, zone_cache_dir() / spec.checkpoint.name, sha256, progress=progress)
         fetched.append(spec.checkpoint.name)
     return resolve_weights(), fetched

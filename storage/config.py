@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.settings import settings
+
 ENV_VAR = "ZONE_DB"
 
 
 def default_db_path() -> Path:
     """Return the default SQLite file, `$XDG_DATA_HOME/zone/zone.db` (~/.local/share if unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or ""
-    root = Path(base) if base.strip() else Path.home() / ".local" / "share"
-    return root / "zone" / "zone.db"
+    return settings().data_home / "zone" / "zone.db"
 
 
 def to_url(path_or_url: str | os.PathLike) -> str:
@@ -36,7 +36,7 @@ def default_db_url(override: str | os.PathLike | None = None) -> str:
     """
     if override is not None and os.fspath(override).strip():
         return to_url(override)
-    env = os.environ.get(ENV_VAR, "").strip()
+    env = settings().db
     if env:
         return to_url(env)
     return to_url(default_db_path())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
+from common.settings import settings
 from common.text import printable
 from tui.commands import COMMAND_MODULES
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print("zone: error: out of memory; try a smaller image or --device cpu", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
-        if os.environ.get("ZONE_DEBUG"):
+        if settings().debug:
             raise
         print(f"zone: error: {type(exc).__name__}: {printable(exc)} (set ZONE_DEBUG=1 for details)", file=sys.stderr)
         return 1

@@ -6,8 +6,7 @@ import argparse
 import threading
 from pathlib import Path
 
-from engine import limits
-from engine.limits import arg_type
+from tui.commands import options
 
 RENDERER_HELP = ("how pictures are drawn: auto (Kitty graphics or Sixel when the terminal has them, "
                  "else half-block cells), halfcell, sixel, tgp or unicode (default: $ZONE_IMAGE_RENDERER or auto)")
@@ -17,14 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="the terminal app: edit a photo through conversation", description=__doc__)
     p.add_argument("image", nargs="?", help="a photo to start a new session on (omit to pick a recent session)")
     p.add_argument("--session", "-s", metavar="ID", help="reopen a session (id, id prefix, name or 'last')")
-    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                   help="history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)")
-    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=None,
-                   help=f"{limits.STEPS_HELP} per edit (default: the engine's)")
-    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
-                   help=f"{limits.WORK_SIZE_HELP} (default 512)")
+    options.add_engine(p)
+    options.add_db(p)
+    options.add_steps(p, per=" per edit")
+    options.add_work_size(p)
     p.add_argument("--renderer", default=None, help=RENDERER_HELP)
     p.set_defaults(func=run)
 
@@ -47,11 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.image} is a folder, not a photo: give a photo file in it")
     if image is not None and not image.is_file():
         raise UserError(f"no such file: {args.image}")
-    edit_params: dict = {}
-    if args.steps is not None:
-        edit_params["steps"] = args.steps
-    if args.work_size is not None:
-        edit_params["work_size"] = args.work_size
+    edit_params = options.edit_overrides(args)
 
     def service_factory():
         from agent.service import ZoneService

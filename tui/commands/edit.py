@@ -12,7 +12,7 @@ from typing import NamedTuple
 from agent.edit_outputs import turn_pictures
 from common.text import printable
 from engine import limits
-from engine.limits import arg_type
+from tui.commands import options
 
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 
@@ -27,30 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--action", choices=("add", "remove", "change"),
                    help="one edit of the whole instruction with this ZONE action (default: the agent reads "
                         "the instruction as in chat; 'A and B' is two edits)")
-    p.add_argument("--seed", type=arg_type(limits.check_seed, "--seed"), default=0,
-                   help=f"{limits.SEED_HELP} (default 0)")
-    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=20,
-                   help=f"{limits.STEPS_HELP} (default 20)")
-    p.add_argument("--image-scale", type=arg_type(limits.check_scale, "--image-scale"), default=1.5,
-                   help=f"{limits.IMAGE_SCALE_HELP} (default 1.5)")
-    p.add_argument("--text-scale", type=arg_type(limits.check_scale, "--text-scale"), default=7.5,
-                   help=f"{limits.TEXT_SCALE_HELP} (default 7.5)")
-    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
-                   help=f"{limits.WORK_SIZE_HELP} (default: 512, tiny engine 128)")
-    p.add_argument("--work-size-policy", choices=("scale", "reference"), default="scale",
-                   help="scale: long side to --work-size (default); reference: the authors' (shrink only photos larger than --work-size, pad with black to multiples of 32)")
-    p.add_argument("--smoother-gray", choices=("reference", "luma"), default="reference",
-                   help="the edge smoother's grey: the authors' (default) or ITU-R 601 luma")
-    p.add_argument("--max-pixels", type=arg_type(limits.check_max_pixels, "--max-pixels"), default=None,
-                   help=f"{limits.MAX_PIXELS_HELP} (default: $ZONE_MAX_PIXELS or 64 MP)")
+    options.add_edit_params(p)
+    options.add_max_pixels(p)
     p.add_argument("--force", action="store_true",
                    help="replace output files that exist (without it, an existing file is refused)")
-    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--offload", action="store_true", help="keep idle models on the CPU (GPUs with little memory)")
+    options.add_engine(p, offload=True)
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
-    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                   help="history database the new session goes in (default: $ZONE_DB, else the XDG data folder)")
+    options.add_db(p)
     p.add_argument("--no-history", action="store_true",
                    help="keep no session: the edit runs on an in-memory history that is dropped at exit")
     p.set_defaults(func=run)

@@ -13,11 +13,7 @@ from typing import Any
 
 from common.text import printable
 
-DB_HELP = "history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)"
-
-
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=None, metavar="PATH_OR_URL", help=DB_HELP)
+from tui.commands.options import add_db as _add_db
 
 
 def _open(args: argparse.Namespace, readonly: bool = False):

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from common.text import printable
-from engine import limits
-from engine.limits import arg_type
+from tui.commands import options
 
 EPILOG = """script format (YAML):
   image: photo.jpg        # relative to the script's folder
@@ -37,15 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="replay a scripted conversation (YAML)", description=__doc__,
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("script", nargs="+", help="the YAML script(s), or folders of them")
-    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                   help="history database (default: $ZONE_DB, else the XDG data folder)")
+    options.add_engine(p)
+    options.add_db(p)
     p.add_argument("--out", default=None, metavar="DIR", help="where the images go (default: ./<script>-replay)")
-    p.add_argument("--steps", type=arg_type(limits.check_steps, "--steps"), default=None,
-                   help=f"{limits.STEPS_HELP} per edit (default: the engine's)")
-    p.add_argument("--work-size", type=arg_type(limits.check_work_size, "--work-size"), default=None,
-                   help=f"{limits.WORK_SIZE_HELP} (default 512)")
+    options.add_steps(p, per=" per edit")
+    options.add_work_size(p)
     p.add_argument("--force", action="store_true", help="replace the turn images of an earlier replay in DIR")
     p.add_argument("--allow-exports-anywhere", action="store_true",
                    help="let the script's turns save files outside DIR (only for scripts you trust)")
@@ -71,11 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the script's image {str(script.image)!r} does not exist")
     out = Path(args.out) if args.out else Path(f"{Path(args.script).stem}-replay")
     prepare_out_dir(script, out, force=args.force)  # before the database, the session or a model
-    edit_params = {}
-    if args.steps is not None:
-        edit_params["steps"] = args.steps
-    if args.work_size is not None:
-        edit_params["work_size"] = args.work_size
+    edit_params = options.edit_overrides(args)
     service = ZoneService(db_url=args.db, engine=args.engine, device=args.device, seed=script.seed,
                           edit_params=edit_params, export_dir=out,
                           confine_exports=not args.allow_exports_anywhere)

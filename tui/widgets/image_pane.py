@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
@@ -15,6 +14,7 @@ from textual.widget import Widget
 from rich.text import Text
 from textual.widgets import Label, Tab, Tabs
 
+from common.settings import settings
 from common.text import printable
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ DISPLAY_MAX_SIDE = 768  # pixels handed to the renderer; terminals show far fewe
 
 def renderer_name(renderer: str | None = None) -> str:
     """The renderer to use: the argument, else $ZONE_IMAGE_RENDERER, else auto-detection."""
-    name = (renderer or os.environ.get("ZONE_IMAGE_RENDERER") or "auto").strip().lower()
+    name = (renderer or settings().image_renderer or "auto").strip().lower()
     name = {"kitty": "tgp", "half": "halfcell", "halfblock": "halfcell"}.get(name, name)
     if name not in RENDERERS:
         raise ValueError(f"unknown image renderer {name!r}; use one of {', '.join(RENDERERS)}")
