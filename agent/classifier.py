@@ -39,6 +39,8 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "classifier.npz"
 class ClassifierModelError(ZoneError):
     """The classifier's model file is missing, unreadable or from another feature version."""
 
+    kind = "weights"
+
 
 @dataclass(frozen=True)
 class Classification:

@@ -15,6 +15,7 @@ from agent.history_ops import last_edit, last_edit_of, run_command, sibling_seed
 from agent.layer_actions import plan_layer_turn, run_layer_op
 from agent.state import EditOutcome, PlannedEdit, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
+from common.errors import error_kind, one_line
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def build_graph(deps: GraphDeps):
         versions = _Versions(deps.store, sid, ctx.history)
         results: list[EditOutcome] = []
         error: Optional[str] = None
+        kind: Optional[str] = None
         planned_edits = state["edits"]
         for part, planned in enumerate(planned_edits, start=1):
             report = _part_reporter(ctx.progress, part, len(planned_edits))
@@ -137,7 +139,9 @@ def build_graph(deps: GraphDeps):
                     action=planned["action"], params=result.params or params.to_dict(),
                     timings_ms=result.timings_ms, parent=parent.id, sources=edit_sources(result))
             except Exception as exc:  # noqa: BLE001 - reported to the user; nothing is committed
-                error = one_line(exc)
+                error, kind = one_line(exc), error_kind(exc)  # classified here, once
+                if kind == "internal":
+                    log.debug("edit failed", exc_info=exc)  # a bug: the traceback for debugging
                 break
             versions.committed(version)
             results.append({
@@ -150,13 +154,14 @@ def build_graph(deps: GraphDeps):
                 "warnings": list(result.warnings), "text_scale": float(params.text_scale),
                 **({"direction": planned["direction"]} if planned.get("direction") else {}),
             })
-        return {"results": results, "error": error, "nodes_run": ["edit"],
+        return {"results": results, "error": error, "error_kind": kind, "nodes_run": ["edit"],
                 "head_id": versions.head.id if versions.head is not None else None}
 
     def history_node(state: TurnState) -> dict:
         done, error = run_command(deps.store, state["session_id"], state["command"], deps.export_dir,
                                   confine=deps.confine_exports)
-        return {"done": done, "error": error, "view": done.get("view"), "nodes_run": ["history"]}
+        return {"done": done, "error": error, "error_kind": done.get("error_kind"), "view": done.get("view"),
+                "nodes_run": ["history"]}
 
     def layers_node(state: TurnState) -> dict:
         done, error = run_layer_op(deps.store, state["session_id"], state["layer_op"], state.get("point"),
@@ -171,7 +176,7 @@ def build_graph(deps: GraphDeps):
         if state.get("edits"):
             results = state.get("results") or []
             if state.get("error"):
-                reply = replies.failed(state["error"], committed=len(results))
+                reply = replies.failed(state["error"], committed=len(results), kind=state.get("error_kind"))
             else:
                 reply = replies.edited(results, meaningful=_meaningful(deps))
         elif state.get("command"):
@@ -280,23 +285,3 @@ def _meaningful(deps: GraphDeps) -> bool:
         return bool(getattr(deps.get_engine(), "meaningful", True))
     except Exception:  # noqa: BLE001 - only used for wording
         return True
-
-
-def one_line(exc: BaseException) -> str:
-    """The exception as one line: user errors by their message, anything else with its type."""
-    from common.safe_write import OutputError
-    from engine.errors import ZoneError
-
-    try:
-        from storage.errors import StorageError
-    except ImportError:  # pragma: no cover
-        StorageError = ZoneError  # type: ignore[misc,assignment]
-    msg = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (ZoneError, StorageError, OutputError)):
-        return msg
-    log.debug("edit failed", exc_info=exc)  # not a user error: the traceback for debugging
-    if isinstance(exc, MemoryError):
-        return "out of memory; try a smaller image or --device cpu"
-    if isinstance(exc, OSError):
-        return msg  # a file or a disk: its message says which
-    return "an internal error stopped it (run with ZONE_DEBUG=1 to see the details)"

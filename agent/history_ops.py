@@ -9,6 +9,7 @@ from typing import Any, Optional
 from agent.exports import missing_folder
 from agent.state import Command
 from agent.understand import LastEdit
+from common.errors import UserFacingError, error_kind, one_line
 from common.safe_write import OutputError, OutputExistsError, inside
 
 
@@ -127,6 +128,7 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
                 target = version_by_number(store, session_id, cmd["version_number"])
                 if target is None:
                     n = max(v.number for v in store.tree(session_id))
+                    done["error_kind"] = "input"
                     return done, (f"there is no version {cmd['version_number']}: the versions are v0 "
                                   f"(the original) to v{n}")
                 store.checkout(session_id, target.id)
@@ -159,9 +161,13 @@ def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Pa
             if done["view"] in ("mask", "layer", "diff") and store.head(session_id).parent_id:
                 done["mask_fraction"] = float(store.mask(session_id, "HEAD").mean())
         else:
+            done["error_kind"] = "input"
             return done, f"unknown command {intent!r}"
     except (StorageError, OutputError, OSError, ValueError) as exc:
-        return done, " ".join(str(exc).split()) or type(exc).__name__
+        # classified here, once: a file the system refused is storage, a bad value is input
+        done["error_kind"] = error_kind(exc) if isinstance(exc, UserFacingError) else (
+            "storage" if isinstance(exc, OSError) else "input")
+        return done, one_line(exc) if isinstance(exc, UserFacingError) else " ".join(str(exc).split())
     head = store.head(session_id)
     done["version"] = _info(head)
     done["branch"] = store.get_session(session_id).head_branch

@@ -124,11 +124,15 @@ def edited(results: Sequence[dict], meaningful: bool = True) -> str:
     return sentence
 
 
-def failed(message: str, committed: int = 0) -> str:
-    """The reply to an edit that raised or was cancelled: what happened and what to do."""
+def failed(message: str, committed: int = 0, kind: Optional[str] = None) -> str:
+    """The reply to an edit that raised or was cancelled: what happened and what to do.
+
+    Args:
+        kind: the failure's `common.errors.ErrorKind` ("cancelled", "weights", ...).
+    """
     kept = f" ({committed} earlier edit{'s' if committed != 1 else ''} of this turn kept)" if committed else ""
     msg = message.rstrip(".")
-    if "cancel" in msg.lower():
+    if kind == "cancelled":
         return f"Edit cancelled; nothing was committed{kept}."
     return f"The edit failed: {msg}; nothing else changed{kept}. Try rephrasing, or 'try again'."
 

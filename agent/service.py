@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from agent.state import Command, TurnContext, TurnResult, check_action, check_command
+from common.errors import error_kind, one_line
 from common.settings import settings
 from common.text import invalid_unicode_at, storable
 from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
@@ -278,7 +279,7 @@ class ZoneService:
         if bad_at is not None:  # fails this turn only; the conversation goes on
             msg = f"the message is not valid Unicode (a lone surrogate at character {bad_at + 1})"
             result = TurnResult(text=storable(text), intent="unknown", action=None, head_id=history.head.id,
-                                error=msg, reply=f"I cannot read that: {msg}; nothing changed.")
+                                error=msg, error_kind="input", reply=f"I cannot read that: {msg}; nothing changed.")
             self.store.add_messages(sid, [user, NewMessage("assistant", result.reply, version_id=history.head.id,
                                                            meta={"intent": "unknown", "error": msg})])
             return result
@@ -297,18 +298,18 @@ class ZoneService:
                 start["forced_action"] = check_action(action)
             state = self.graph.invoke(start, context=TurnContext(progress=progress, cancel=cancel, history=history))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation
-            if settings().debug:
+            kind = error_kind(exc)  # classified here, once
+            if kind == "internal" and settings().debug:
                 raise
             log.debug("turn failed: %r", text[:200], exc_info=True)
-            from agent.graph import one_line
-
             msg = one_line(exc)
             head = self.store.head(sid)
             result = TurnResult(text=text, intent="unknown", action=None, head_id=head.id, error=msg,
-                                reply=f"Something went wrong: {msg.rstrip('.')}; nothing changed.")
+                                error_kind=kind, reply=f"Something went wrong: {msg.rstrip('.')}; nothing changed.")
         else:
             result = self._result(text, state)
         meta = {"intent": result.intent, "action": result.action, "edits": result.edits, "error": result.error,
+                "error_kind": result.error_kind,
                 "view": result.view, "clarify": result.clarify, "nodes": result.nodes_run}
         if result.layer_op:
             meta["layer_op"] = result.layer_op
@@ -354,7 +355,8 @@ class ZoneService:
         return TurnResult(
             text=text, intent=intent, action=state.get("action"), reply=state.get("reply", ""),
             version_id=version_id, number=number, parent_id=parent_id, head_id=head_id, edits=edits,
-            error=state.get("error"), view=state.get("view"), clarify=state.get("clarify"),
+            error=state.get("error"), view=state.get("view"),
+            error_kind=state.get("error_kind") or ("input" if state.get("error") else None), clarify=state.get("clarify"),
             command=state.get("command"),
             confidence=(state.get("classification") or {}).get("confidence"),
             nodes_run=list(state.get("nodes_run") or []),

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Callable, Optional
 
 from typing_extensions import TypedDict
 
+from common.errors import ErrorKind
+
 
 class PlannedEdit(TypedDict, total=False):
     """One engine call the turn will make.
@@ -81,6 +83,7 @@ class TurnState(TypedDict, total=False):
     done: dict[str, Any]  # what a history command did (for the reply)
     reply: str
     error: Optional[str]
+    error_kind: Optional[str]  # common.errors.ErrorKind of `error`, classified where it was caught
     view: Optional[str]
     head_id: Optional[str]
     edit_only: bool  # `zone edit`: only edits may run; anything else is answered "not_an_edit"
@@ -127,6 +130,7 @@ class TurnResult:
     head_id: Optional[str] = None  # HEAD after the turn
     edits: list[dict] = field(default_factory=list)  # EditOutcome dicts, one per committed edit
     error: Optional[str] = None
+    error_kind: Optional[ErrorKind] = None  # what kind of failure `error` is (cancelled, input, weights, ...)
     view: Optional[str] = None  # for "show": result, original, layer, mask or diff
     clarify: Optional[str] = None  # why the agent asked instead of acting (empty, unsupported, ...)
     command: Optional[dict] = None
@@ -152,6 +156,7 @@ class TurnResult:
             "head_id": self.head_id,
             "edits": list(self.edits),
             "error": self.error,
+            "error_kind": self.error_kind,
             "view": self.view,
             "clarify": self.clarify,
             "layer_op": self.layer_op,

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Mapping, Union
 
+from common.errors import UserFacingError
+
 PathLike = Union[str, os.PathLike]
 TEMP_PREFIX = ".zone-tmp-"
 STALE_UNKNOWN_S = 3600.0  # a temp file whose owner cannot be told is swept after an hour
@@ -34,13 +36,15 @@ _NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _UMASK_LOCK = threading.Lock()
 
 
-class OutputError(Exception):
-    """An output file cannot or may not be written; the message is one line for the user.
+class OutputError(UserFacingError):
+    """An output file cannot or may not be written; the message is one line for the user (kind "storage").
 
     Args:
         message: the explanation.
         path: the file concerned.
     """
+
+    kind = "storage"
 
     def __init__(self, message: str, path: PathLike | None = None) -> None:
         super().__init__(message)

@@ -1,10 +1,14 @@
-"""Errors the storage package raises for users: each carries a one-line message."""
+"""Errors the storage package raises for users: each carries a one-line message (kind "storage")."""
 
 from __future__ import annotations
 
+from common.errors import UserFacingError
 
-class StorageError(Exception):
-    """Base class: an error whose message is a complete one-line explanation for the user."""
+
+class StorageError(UserFacingError):
+    """Base class of the history store's errors for users."""
+
+    kind = "storage"
 
 
 class NotFoundError(StorageError):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
+from common.errors import UserFacingError, error_kind, one_line
 from common.settings import settings
 from common.text import printable
 from tui.commands import COMMAND_MODULES
 
 
-class UserError(Exception):
-    """An error with a one-line message for the user (printed without a traceback)."""
+class UserError(UserFacingError):
+    """A command line that cannot be carried out (printed as one line, without a traceback)."""
 
 
 class ZoneArgumentParser(argparse.ArgumentParser):
@@ -33,26 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"tui.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command not written yet
-            if exc.name == f"tui.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"tui.commands.{name}").register(sub)
     return parser
-
-
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    """Error classes whose message is meant for the user, found without importing torch."""
-    types: list[type[BaseException]] = [UserError]
-    for mod, cls in (("engine.errors", "ZoneError"), ("storage.errors", "StorageError"),
-                     ("common.safe_write", "OutputError")):
-        try:
-            types.append(getattr(importlib.import_module(mod), cls))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(types)
 
 
 def _pipe_closed() -> int:
@@ -71,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
-    user_errors = _user_error_types()
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
@@ -81,17 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zone: interrupted", file=sys.stderr)
         return 130
-    except user_errors as exc:
-        print(f"zone: error: {printable(exc)}", file=sys.stderr)
-        return 1
-    except MemoryError:
-        print("zone: error: out of memory; try a smaller image or --device cpu", file=sys.stderr)
-        return 1
     except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
-        if settings().debug:
+        if error_kind(exc) == "internal" and settings().debug:
             raise
-        print(f"zone: error: {type(exc).__name__}: {printable(exc)} (set ZONE_DEBUG=1 for details)", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 1
+
+
+def error_line(exc: BaseException) -> str:
+    """The CLI's one line for an error: `zone: error: ...` (a bug says how to see its traceback)."""
+    if error_kind(exc) == "internal":  # a bug: its type and message, and how to see the traceback
+        msg = " ".join(str(exc).split())
+        return f"zone: error: {type(exc).__name__}: {printable(msg)} (set ZONE_DEBUG=1 for details)"
+    return f"zone: error: {printable(one_line(exc))}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -196,7 +196,8 @@ def test_an_internal_error_becomes_a_one_line_reply(tmp_path, monkeypatch):
     monkeypatch.delenv("ZONE_DEBUG", raising=False)
     service, session, engine = make_service(tmp_path, classifier=Broken())
     r = service.handle(session.id, "make his tie blue")
-    assert r.error and "RuntimeError" not in r.error and "\n" not in r.reply  # no class names for users
+    assert r.error and "RuntimeError" not in r.error and "\n" not in r.reply
+    assert r.error_kind == "internal"  # no class names for users
     assert r.reply.startswith("Something went wrong") and len(service.history(session.id)) == 1
     assert [m.role for m in service.messages(session.id)] == ["user", "assistant"]
     service.close()
@@ -248,3 +249,30 @@ def test_a_branch_name_with_a_slash_survives_the_parser(svc):
     assert r.error is None and "feature/x" in {b.name for b in service.store.branches(sid)}
     r = service.handle(sid, "switch to branch feature/x.")
     assert r.error is None and r.command == {"intent": "checkout", "ref": "feature/x"}
+
+
+@pytest.mark.parametrize("raised,kind,reply", [
+    ("cancelled", "cancelled", "Edit cancelled; nothing was committed."),
+    ("weights", "weights", "The edit failed: no weights here; nothing else changed."),
+    ("oom", "out_of_memory", "The edit failed: out of memory; try a smaller image or --device cpu;"),
+    ("gpu", "out_of_memory", "The edit failed: the GPU ran out of memory;"),
+    ("input", "input", "The edit failed: cannot edit 'make his tie blue'"),
+    ("bug", "internal", "The edit failed: an internal error stopped it"),
+])
+def test_a_failed_edit_carries_its_kind_classified_where_it_was_caught(tmp_path, raised, kind, reply):
+    """TurnResult.error_kind comes from the exception's class, never from the message's words."""
+    from engine.errors import DeviceOutOfMemoryError, EditCancelled, WeightsMissingError, ZoneInputError
+
+    class Failing(FakeEngine):
+        def edit(self, image, instruction, params, progress=None, cancel=None):
+            # a cancellation whose message says nothing of cancelling is still one
+            raise {"cancelled": EditCancelled("stopped at step 3"), "weights": WeightsMissingError("no weights here"),
+                   "oom": MemoryError(), "gpu": DeviceOutOfMemoryError("the GPU ran out of memory"), "input": ZoneInputError(f"cannot edit {instruction!r}"),
+                   "bug": KeyError("x")}[raised]
+
+    service, session, _ = make_service(tmp_path, engine=Failing())
+    r = service.handle(session.id, "make his tie blue")
+    assert r.error_kind == kind and r.reply.startswith(reply), r.reply
+    assert service.messages(session.id)[-1].meta["error_kind"] == kind
+    assert len(service.history(session.id)) == 1
+    service.close()
