@@ -166,7 +166,7 @@ def build_graph(deps: GraphDeps):
     def layers_node(state: TurnState) -> dict:
         done, error = run_layer_op(deps.store, state["session_id"], state["layer_op"], state.get("point"),
                                    deps.get_engine)
-        return {"done": done, "error": error, "nodes_run": ["layers"]}
+        return {"done": done, "error": error, "error_kind": done.get("error_kind"), "nodes_run": ["layers"]}
 
     def respond_node(state: TurnState) -> dict:
         sid = state["session_id"]

@@ -124,6 +124,7 @@ def _segment(store, session_id, source, canvas, point, full_hw, get_engine) -> n
 def run_layer_op(store: Any, session_id: str, plan: dict, point: Optional[tuple[int, int]] = None,
                  get_engine: Callable[[], Any] = lambda: None) -> tuple[dict, Optional[str]]:
     """Commit a planned layer operation; returns (what was done, error message or None)."""
+    from common.errors import error_kind, one_line
     from storage.errors import StorageError
 
     done: dict = {"op": plan["op"], "args": dict(plan["args"]), "layer": dict(plan["layer"])}
@@ -137,6 +138,7 @@ def run_layer_op(store: Any, session_id: str, plan: dict, point: Optional[tuple[
         version = store.layer_op(session_id, plan["op"], plan["target"], args=done["args"],
                                  instruction=plan["instruction"], **extra)
     except (StorageError, reshape.ReshapeError) as exc:
-        return done, " ".join(str(exc).split())
+        done["error_kind"] = error_kind(exc)  # classified here, once
+        return done, one_line(exc)
     done["version_id"], done["number"], done["parent_id"] = version.id, version.number, version.parent_id
     return done, None

@@ -19,13 +19,14 @@ from typing import Optional
 
 import numpy as np
 
+from engine.errors import ZoneInputError
 from storage.layers import alpha_bbox, nearest_indices
 
 MODES = ("grow", "shrink", "whole", "largest", "point")
 GROW_FRACTION = 0.02
 
 
-class ReshapeError(ValueError):
+class ReshapeError(ZoneInputError, ValueError):
     """A reshape that cannot be done (no stored canvas, an empty result, a point outside every segment)."""
 
 
