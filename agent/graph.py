@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 from agent import layer_replies, replies
 from agent.history_ops import last_edit, last_edit_of, run_command, sibling_seed, sibling_seed_of
 from agent.layer_actions import plan_layer_turn, run_layer_op
+from agent.protocols import Engine, Store
 from agent.state import EditOutcome, PlannedEdit, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
 from common.errors import error_kind, one_line
@@ -29,9 +30,9 @@ class GraphDeps:
     export_dir: where relative export paths go. confine_exports: refuse exports outside it (replay).
     """
 
-    store: Any
+    store: Store
     classify: Callable[[str], Any]
-    get_engine: Callable[[], Any]
+    get_engine: Callable[[], Engine]
     clarify_below: float = 0.5
     base_seed: int = 0
     edit_params: dict = field(default_factory=dict)
@@ -282,6 +283,6 @@ def _takes_work_image(engine: Any) -> bool:
 
 def _meaningful(deps: GraphDeps) -> bool:
     try:
-        return bool(getattr(deps.get_engine(), "meaningful", True))
+        return bool(deps.get_engine().meaningful)
     except Exception:  # noqa: BLE001 - only used for wording
         return True

@@ -11,6 +11,7 @@ from agent.state import Command
 from agent.understand import LastEdit
 from common.errors import UserFacingError, error_kind, one_line
 from common.safe_write import OutputError, OutputExistsError, inside
+from storage.names import BRANCH_NAME_HINT, branch_name_problem  # the TUI's branch dialog checks names here
 
 
 def last_edit(store: Any, session_id: str) -> Optional[LastEdit]:

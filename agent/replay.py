@@ -225,11 +225,10 @@ def _run_turn(service: Any, session_id: str, i: int, text: str, out: Path, force
 
 def _remove_if_empty(service: Any, session_id: str) -> bool:
     """Delete the session when it holds no edit (a failed replay leaves nothing behind)."""
-    store = service.store
     try:
-        if len(store.tree(session_id)) > 1:
+        if len(service.history(session_id)) > 1:
             return False
-        store.delete_session(session_id)
+        service.delete_session(session_id)
     except Exception:  # noqa: BLE001 - best effort: the replay's own error is the one to report
         return False
     return True

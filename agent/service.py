@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from agent.protocols import Classifier, Engine, Store
 from agent.state import Command, TurnContext, TurnResult, check_action, check_command
 from common.errors import error_kind, one_line
 from common.settings import settings
@@ -92,9 +93,9 @@ class ZoneService:
             elsewhere unless the user trusts it).
     """
 
-    def __init__(self, store: Any = None, db_url: Optional[str] = None, engine: str = "real",
-                 device: str = "auto", engine_factory: Optional[Callable[[], Any]] = None,
-                 classifier: Any = None, seed: int = 0, edit_params: Optional[dict] = None,
+    def __init__(self, store: Optional[Store] = None, db_url: Optional[str] = None, engine: str = "real",
+                 device: str = "auto", engine_factory: Optional[Callable[[], Engine]] = None,
+                 classifier: Optional[Classifier] = None, seed: int = 0, edit_params: Optional[dict] = None,
                  export_dir: str | Path = ".", confine_exports: bool = False, offload: bool = False) -> None:
         self._store = GuardedStore(store) if store is not None else None
         self.db_url = db_url
@@ -106,7 +107,7 @@ class ZoneService:
         self.device = device
         self.offload = bool(offload)
         self._engine_factory = engine_factory
-        self._engine: Any = None
+        self._engine: Optional[Engine] = None
         self._engine_lock = threading.Lock()  # the warm-up thread and a turn never build two
         self._classifier = classifier
         self.seed = check_seed(seed, "seed")
@@ -118,7 +119,7 @@ class ZoneService:
     # ---------------------------------------------------------------- resources
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The history store, opened on first use."""
         if self._store is None:
             from storage.history import HistoryStore
@@ -127,7 +128,7 @@ class ZoneService:
         return self._store
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         """The engine, built on first use (importing torch only then)."""
         with self._engine_lock:
             if self._engine is None:
@@ -156,14 +157,14 @@ class ZoneService:
     @property
     def engine_notice(self) -> Optional[str]:
         """What the user must be told about the engine (the tiny one's edits are meaningless), or None."""
-        if getattr(self.engine, "meaningful", True):
+        if self.engine.meaningful:
             return None
         from engine.registry import TINY_NOTICE
 
         return TINY_NOTICE
 
     @property
-    def classifier(self) -> Any:
+    def classifier(self) -> Classifier:
         if self._classifier is None:
             from agent.classifier import InstructionClassifier
 
@@ -202,13 +203,29 @@ class ZoneService:
         image = load_image(path, max_pixels=max_pixels)
         return self.store.create_session(image, name=name or path.name, source_path=str(path.resolve()))
 
-    def sessions(self) -> list:
+    def list_sessions(self) -> list:
         """Every session, oldest first."""
         return self.store.list_sessions()
+
+    def version_counts(self) -> dict[str, int]:
+        """{session id: number of versions, the original included}."""
+        return self.store.version_counts()
+
+    def branches(self, session_id: str) -> list:
+        """The session's branches, oldest first."""
+        return self.store.branches(session_id)
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session with its versions, messages and the blobs only it used."""
         self.store.delete_session(session_id)
+
+    def preview(self, session_id: str) -> np.ndarray:
+        """A small picture of the session's HEAD (the session picker's thumbnail)."""
+        return self.store.preview(session_id)
+
+    def layer_stack(self, session_id: str, ref: str = "HEAD") -> list:
+        """The layers of version `ref`, bottom-most first (`storage.layers.LayerInfo`)."""
+        return self.store.layer_stack(session_id, ref)
 
     def version(self, session_id: str, ref: str = "HEAD"):
         """The version `ref` (HEAD, a branch, an id or prefix, HEAD~N) names."""
@@ -458,9 +475,8 @@ class ZoneService:
         return Path(path)
 
     def close(self) -> None:
-        close = getattr(self._store, "close", None)
-        if close is not None:
-            close()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> "ZoneService":
         return self

@@ -55,3 +55,14 @@ def test_light_commands_never_import_torch(argv):
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "NOTORCH" in r.stdout, r.stdout + r.stderr
     assert "TEXTUAL" not in r.stdout
+
+
+def test_the_tui_never_reaches_through_the_service_into_its_store():
+    """Everything the TUI needs is a ZoneService method (no `service.store`, no getattr probing)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(p.relative_to(root)) for folder in ("tui/app.py", "tui/screens", "tui/widgets")
+                 for p in ([root / folder] if folder.endswith(".py") else (root / folder).rglob("*.py"))
+                 if re.search(r"service\.store\b|getattr\(self\.service", p.read_text(encoding="utf-8"))]
+    assert offenders == []

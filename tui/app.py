@@ -118,13 +118,13 @@ class ZoneApp(App[None]):
     def _recent_sessions(self) -> list[SessionEntry]:
         from tui.screens.sessions import SessionEntry
 
-        store = self.service.store
-        counts = store.version_counts() if hasattr(store, "version_counts") else {}
+        service = self.service
+        counts = service.version_counts()
         entries = []
-        for info in list(reversed(store.list_sessions()))[:RECENT_SESSIONS]:  # newest first
-            last = next((m.text for m in reversed(store.messages(info.id)) if m.role == "user"), "")
+        for info in list(reversed(service.list_sessions()))[:RECENT_SESSIONS]:  # newest first
+            last = next((m.text for m in reversed(service.messages(info.id)) if m.role == "user"), "")
             try:
-                thumb = to_pil(store.preview(info.id) if hasattr(store, "preview") else store.render(info.id), 96)
+                thumb = to_pil(service.preview(info.id), 96)
             except Exception:  # noqa: BLE001 - a broken session still gets listed
                 thumb = None
             entries.append(SessionEntry(info.id, info.name, counts.get(info.id, 1), last,

@@ -127,6 +127,12 @@ class FakeService:
     def head(self, session_id: str) -> VersionInfo:
         return self._info(self.head_id)
 
+    def preview(self, session_id: str):
+        return self.render(session_id)
+
+    def layer_stack(self, session_id: str, ref: str = "HEAD"):
+        return None  # no layer support: the layers panel stays hidden
+
     def messages(self, session_id: str) -> list[MessageInfo]:
         return list(self.log)
 

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from storage.names import BRANCH_NAME_HINT, branch_name_problem
+from agent.history_ops import BRANCH_NAME_HINT, branch_name_problem
 
 
 def branch_error(name: str) -> str | None:

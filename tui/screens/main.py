@@ -139,8 +139,7 @@ class MainScreen(Screen[None]):
     def _load_history(self, replay: bool = False) -> None:
         versions = self.service.history(self.session.id)
         messages = self.service.messages(self.session.id) if replay else []
-        stack = getattr(getattr(self.service, "store", None), "layer_stack", None)
-        layers = stack(self.session.id) if callable(stack) else None
+        layers = self.service.layer_stack(self.session.id)
         if not get_current_worker().is_cancelled:
             self._call(self._show_history, versions, messages, replay)
             self._call(self.query_one("#layers", LayersPanel).show_layers, layers)
