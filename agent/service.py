@@ -175,12 +175,9 @@ class ZoneService:
     def graph(self):
         """The compiled LangGraph of one turn (built once)."""
         if self._graph is None:
+            from agent.classifier import CLARIFY_BELOW
             from agent.graph import GraphDeps, build_graph
 
-            try:
-                from agent.classifier import CLARIFY_BELOW
-            except ImportError:  # pragma: no cover - the classifier ships with the agent
-                CLARIFY_BELOW = 0.5
             deps = GraphDeps(store=self.store, classify=lambda text: self.classifier.classify(text),
                              get_engine=lambda: self.engine, clarify_below=CLARIFY_BELOW,
                              base_seed=self.seed, edit_params=self.edit_params, export_dir=self.export_dir,
