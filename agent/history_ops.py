@@ -11,6 +11,7 @@ from agent.state import Command
 from agent.understand import LastEdit
 from common.errors import UserFacingError, error_kind, one_line
 from common.safe_write import OutputError, OutputExistsError, inside
+from common.text import short_id
 from storage.names import BRANCH_NAME_HINT, branch_name_problem  # the TUI's branch dialog checks names here
 
 
@@ -91,7 +92,7 @@ def _export_path(store: Any, session_id: str, cmd: Command, export_dir: Path, co
     session = store.get_session(session_id)
     stem = re.sub(r"[^\w.-]+", "_", Path(session.name).stem) or "zone"
     head = store.head(session_id)
-    return Path(export_dir) / f"{stem}-{head.id[:8]}.{cmd.get('fmt', 'png')}"
+    return Path(export_dir) / f"{stem}-{short_id(head.id)}.{cmd.get('fmt', 'png')}"
 
 
 def run_command(store: Any, session_id: str, cmd: Command, export_dir: Path = Path("."),

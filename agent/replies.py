@@ -6,6 +6,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from common.text import short_id
+
 HELP = (
     "Describe an edit ('make the sky purple', 'give the dog a hat', 'remove the car'), or say undo, "
     "redo, try again, 'red instead', go back to the start, branch here as NAME, go to version N, "
@@ -44,7 +46,7 @@ GENERIC_NOTE = "the edit may not sit exactly where you meant; 'show the mask' sh
 
 
 def short(version_id: Optional[str]) -> str:
-    return (version_id or "")[:8]
+    return short_id(version_id or "")
 
 
 def label(number: Optional[int]) -> str:

@@ -13,7 +13,7 @@ from agent.protocols import Classifier, Engine, Store
 from agent.state import Command, TurnContext, TurnResult, check_action, check_command
 from common.errors import error_kind, one_line
 from common.settings import settings
-from common.text import invalid_unicode_at, storable
+from common.text import invalid_unicode_at, short_id, storable
 from engine.limits import STORED_TEXT_MAX_CHARS, check_edit_options, check_seed
 
 log = logging.getLogger(__name__)
@@ -445,7 +445,7 @@ class ZoneService:
         """
         written = Path(self.store.export(session_id, ref, path, force=force))
         version = self.store.resolve(session_id, ref)
-        self.store.add_message(session_id, "assistant", f"Exported version {version.id[:8]} to {written}.",
+        self.store.add_message(session_id, "assistant", f"Exported version {short_id(version.id)} to {written}.",
                                version_id=version.id)
         return written
 

@@ -69,3 +69,11 @@ def printable_json(obj: object, **kwargs) -> str:
     import json
 
     return _UNSAFE_JSON.sub(_json_escape, json.dumps(obj, ensure_ascii=False, **kwargs))
+
+
+SHORT_ID_LEN = 8  # what people type and read: a session's or a version's id, like git's short hashes
+
+
+def short_id(full_id: str) -> str:
+    """The first SHORT_ID_LEN characters of an id (`abcdef12`), for messages and listings."""
+    return full_id[:SHORT_ID_LEN]

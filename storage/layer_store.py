@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.text import short_id
 from storage import layers as L
 from storage import refs
 from storage.blobs import decode_png, get_blob, put_blob, sha256_hex
@@ -141,7 +142,7 @@ class LayerMixin:
             stack = L.fold(path_rows(db, base.id))[-1]
             entry = next((e for e in stack if e.edit_id == target_id), None)
             if entry is None:
-                raise InvalidOperationError(f"version {target_id[:8]} is not an edit layer of {base.id[:8]}")
+                raise InvalidOperationError(f"version {short_id(target_id)} is not an edit layer of {short_id(base.id)}")
             check_op(op, args, entry)
 
         fields = dict(instruction=instruction or op, action=None, params={}, timings={}, op=op,

@@ -9,6 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common.text import short_id
 from storage.errors import DamagedHistoryError, InvalidOperationError, NotFoundError
 from storage.models import BranchRow, RenderCacheRow, SessionRow, VersionRow
 from storage.names import BRANCH_NAME, VERSION_NUMBER, branch_name_problem  # noqa: F401 - re-exported
@@ -149,14 +150,14 @@ def _label(db: Session, version_id: Optional[str]) -> str:
     """`v7` for a version that exists, else the id's first 8 characters."""
     row = db.get(VersionRow, version_id) if version_id else None
     number = getattr(row, "number", None) if row is not None else None
-    return f"v{number}" if number is not None else str(version_id)[:8]
+    return f"v{number}" if number is not None else short_id(str(version_id))
 
 
 def damaged(db: Session, session_id: str, at: str, parent_id: Optional[str], missing: bool) -> DamagedHistoryError:
     """The error for an inconsistent parent link, naming the versions by number (`v7`)."""
-    what = (f"its parent {str(parent_id)[:8]} is missing" if missing
+    what = (f"its parent {short_id(str(parent_id))} is missing" if missing
             else f"its parent {_label(db, parent_id)} does not lead back to the original (a cycle or a bad depth)")
-    return DamagedHistoryError(f"the history of session {session_id[:8]} is damaged at {_label(db, at)}: {what}")
+    return DamagedHistoryError(f"the history of session {short_id(session_id)} is damaged at {_label(db, at)}: {what}")
 
 
 def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
@@ -168,7 +169,7 @@ def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
     if numbered:
         row = by_number(db, session, int(numbered.group(1)))
         if row is None:
-            raise NotFoundError(f"no version {name} in session {session.id[:8]}")
+            raise NotFoundError(f"no version {name} in session {short_id(session.id)}")
         return row
     row = db.get(VersionRow, name)
     if row is not None and row.session_id == session.id:
@@ -179,7 +180,7 @@ def _resolve_name(db: Session, session: SessionRow, name: str) -> VersionRow:
             return rows[0]
         if len(rows) > 1:
             raise InvalidOperationError(f"version prefix {shown(name)} is ambiguous; type more of the id")
-    raise NotFoundError(f"no version or branch {shown(name)} in session {session.id[:8]}")
+    raise NotFoundError(f"no version or branch {shown(name)} in session {short_id(session.id)}")
 
 
 @dataclass(frozen=True)

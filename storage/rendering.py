@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.safe_write import FORCE_HINT
+from common.text import short_id
 from storage import layers, refs
 from storage.blobs import decode_png, delete_unreferenced, get_blob, put_blob
 from storage.codec import encode_pixels
@@ -183,7 +184,7 @@ class RenderMixin(PreviewMixin):
         def make() -> np.ndarray:
             image = decode_png(get_blob(db, session.original_blob, "original"), "RGB", "original")
             if image.shape != (session.height, session.width, 3):
-                raise CorruptBlobError(f"stored original of session {session.id[:8]} has the wrong size")
+                raise CorruptBlobError(f"stored original of session {short_id(session.id)} has the wrong size")
             image.flags.writeable = False
             return image
 

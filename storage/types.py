@@ -55,11 +55,6 @@ class VersionInfo:
         """The version's name for people: `v` and its number in the session (v0 is the original)."""
         return f"v{self.number}"
 
-    @property
-    def short_id(self) -> str:
-        """The first 8 characters of the id (what people type)."""
-        return self.id[:8]
-
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-able dict (`parent` and `head` keys as `zone history --json` prints)."""
         data = asdict(self)

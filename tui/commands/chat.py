@@ -6,6 +6,7 @@ import argparse
 import threading
 from pathlib import Path
 
+from common.text import short_id
 from tui.commands import options
 
 RENDERER_HELP = ("how pictures are drawn: auto (Kitty graphics or Sixel when the terminal has them, "
@@ -83,7 +84,7 @@ def _finish(app) -> int:
         raise UserError(app.open_error)
     session_id = app.session_id
     if session_id:
-        print(f"Session {session_id[:8]} saved; reopen with: zone chat --session {session_id[:8]}", flush=True)
+        print(f"Session {short_id(session_id)} saved; reopen with: zone chat --session {short_id(session_id)}", flush=True)
     if clean and app.service is not None:
         app.service.close()
     # End now: a busy worker thread would hold the interpreter's exit, and tearing down the

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from agent.edit_outputs import turn_pictures
-from common.text import printable
+from common.text import printable, short_id
 from engine import limits
 from tui.commands import options
 
@@ -192,7 +192,7 @@ def _edit(args: argparse.Namespace, service, instruction: str, outputs: Outputs,
     print(f"{printable(outputs.out)}  ({actions}, {turn.mask.mean():.1%} of the photo edited, "
           f"{timings['wall'] / 1000:.1f} s)")
     if kept_id:
-        print(f"session {kept_id[:8]}: continue with `zone chat --session {kept_id[:8]}`")
+        print(f"session {short_id(kept_id)}: continue with `zone chat --session {short_id(kept_id)}`")
     return 0
 
 
@@ -203,5 +203,5 @@ def _failure(instruction: str, result, kept: int, session_id: str, no_history: b
                 "say what to change, or pass --action add|remove|change")
     reason = result.error or " ".join(result.reply.split())
     if kept and not no_history:
-        reason += f"; the first {kept} edit(s) are kept in session {session_id[:8]}"
+        reason += f"; the first {kept} edit(s) are kept in session {short_id(session_id)}"
     return reason

@@ -11,7 +11,7 @@ import shutil
 import sys
 from typing import Any
 
-from common.text import printable
+from common.text import printable, short_id
 
 from tui.commands.options import add_db as _add_db
 
@@ -53,7 +53,7 @@ def _decorations(version, head_branch: str | None) -> str:
 
 def _say(version, verb: str, head_branch: str | None = None) -> None:
     """Print where HEAD now is."""
-    print(f"{verb} {version.label} {version.id[:8]}{_decorations(version, head_branch)} {_describe(version)}")
+    print(f"{verb} {version.label} {short_id(version.id)}{_decorations(version, head_branch)} {_describe(version)}")
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
                 raise StorageError("deleting a session cannot be undone: add --yes to confirm")
             info = store.get_session(args.delete)
             store.delete_session(info.id)
-            print(f"deleted session {info.id[:8]} ({printable(info.name)})")
+            print(f"deleted session {short_id(info.id)} ({printable(info.name)})")
             return 0
         sessions = store.list_sessions()
         counts = store.version_counts()
@@ -89,8 +89,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             return 0
         rows = [("SESSION", "CREATED", "SIZE", "EDITS", "HEAD", "NAME")]
         for s in sessions:
-            head = f"{s.head_version_id[:8]}" + (f" ({printable(s.head_branch)})" if s.head_branch else "")
-            rows.append((s.id[:8], f"{s.created_at:%Y-%m-%d %H:%M}", f"{s.width}x{s.height}",
+            head = f"{short_id(s.head_version_id)}" + (f" ({printable(s.head_branch)})" if s.head_branch else "")
+            rows.append((short_id(s.id), f"{s.created_at:%Y-%m-%d %H:%M}", f"{s.width}x{s.height}",
                          str(counts.get(s.id, 1) - 1), head, printable(s.name)))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
@@ -114,7 +114,7 @@ def _tree_lines(versions: list, head_branch: str | None, width: int = 0) -> list
         v, prefix, last, root = stack.pop()
         branch = "" if root else ("└─ " if last else "├─ ")
         mark = "@" if v.is_head else "*"
-        head = f"{prefix}{branch}{mark} {v.label}{_decorations(v, head_branch)} {v.id[:8]} "
+        head = f"{prefix}{branch}{mark} {v.label}{_decorations(v, head_branch)} {short_id(v.id)} "
         line = head + _describe(v)
         if width and len(line) > width:
             line = line[:max(width - 1, len(head))] + "…"
@@ -143,7 +143,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             }
             print(json.dumps(out, indent=2))
             return 0
-        print(f"session {session.id[:8]}  {printable(session.name)}  {session.width}x{session.height}")
+        print(f"session {short_id(session.id)}  {printable(session.name)}  {session.width}x{session.height}")
         width = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
         for line in _tree_lines(versions, session.head_branch, width):
             print(line)
@@ -163,7 +163,7 @@ def _move(args: argparse.Namespace, command: dict) -> int:
         if command["intent"] == "branch":
             where = "HEAD unchanged" if command.get("at") else "HEAD is now on it"
             at = store.resolve(session.id, done["name"]).id
-            print(f"branch {printable(done['name'])} at {at[:8]} ({where})")
+            print(f"branch {printable(done['name'])} at {short_id(at)} ({where})")
         else:
             _say(store.head(session.id), "HEAD is now at", store.get_session(session.id).head_branch)
     return 0
@@ -196,7 +196,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = store.export(session.id, args.version, args.out, mask=args.mask, force=args.force)
         v = store.resolve(session.id, args.version)
         what = "mask of" if args.mask else "version"
-        print(f"wrote {printable(path)} ({what} {v.label} {v.id[:8]}, {session.width}x{session.height})")
+        print(f"wrote {printable(path)} ({what} {v.label} {short_id(v.id)}, {session.width}x{session.height})")
     return 0
 
 

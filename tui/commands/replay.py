@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.text import printable
+from common.text import printable, short_id
 from tui.commands import options
 
 EPILOG = """script format (YAML):
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     def show(i: int, entry: dict) -> None:
         if args.json:
             return
-        version = (f"v{entry['number']} " if entry.get("number") is not None else "") + (entry["version"] or "-")[:8]
+        version = (f"v{entry['number']} " if entry.get("number") is not None else "") + short_id(entry["version"] or "-")
         mark = "!" if entry["error"] else " "
         print(printable(f"{mark}{i:02d} {entry['text'][:60]!r} -> {entry['intent']}"
                         f"{'/' + entry['action'] if entry['action'] else ''} {version}: {entry['reply']}"),
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        session = report["session"][:8] if report["session"] else "(removed: no edit was made)"
+        session = short_id(report["session"]) if report["session"] else "(removed: no edit was made)"
         print(printable(f"session {session}: {len(report['turns'])} turns, {report['failed']} failed; "
                         f"final image {report['final']}"))
     if report["failed"]:

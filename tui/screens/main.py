@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Tree
 from textual.worker import get_current_worker
 
-from common.text import printable
+from common.text import printable, short_id
 from tui.messages import friendly_error
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.edit_progress import EditProgress
@@ -241,7 +241,7 @@ class MainScreen(Screen[None]):
         where = "HEAD" if version_id == self.head_id else "preview, Ctrl+O checks out"
         self._shown = key
         # the words that matter first: a narrow pane cuts the instruction and the id, never the hint
-        self.pane.show(image, f"{self.version_label(version_id)} · {where} · {view} · {what} · {version_id[:8]}")
+        self.pane.show(image, f"{self.version_label(version_id)} · {where} · {view} · {what} · {short_id(version_id)}")
         start_warm_up = getattr(self.app, "start_warm_up", None)
         if start_warm_up is not None:  # the first picture is up: now torch may load behind it
             start_warm_up()
@@ -397,7 +397,7 @@ class MainScreen(Screen[None]):
             return
         from tui.screens.branch import BranchScreen  # dialogs load on first use: a faster first frame
 
-        at = f"{self.version_label(self.head_id)} {(self.head_id or '')[:8]}"
+        at = f"{self.version_label(self.head_id)} {short_id(self.head_id or '')}"
 
         def named(name: str | None) -> None:
             if name:
@@ -412,7 +412,7 @@ class MainScreen(Screen[None]):
         if target == self.head_id:
             self.chat.add("system", "That version is already HEAD; pick another one in the history.")
             return
-        self.run_turn(f"checkout {self.version_label(target) or target[:8]}", role="key",
+        self.run_turn(f"checkout {self.version_label(target) or short_id(target)}", role="key",
                       command={"intent": "checkout", "ref": target})
 
     def action_export(self) -> None:
@@ -422,8 +422,8 @@ class MainScreen(Screen[None]):
 
         version_id = self.shown_id or ""
         stem = re.sub(r"[^\w.-]+", "_", Path(self.session.name).stem) or "zone"
-        default = Path(f"{stem}-{version_id[:8]}.png")  # relative: written in the current folder
-        what = f"{self.version_label(version_id)} {version_id[:8]}" + (" (HEAD)" if version_id == self.head_id else "")
+        default = Path(f"{stem}-{short_id(version_id)}.png")  # relative: written in the current folder
+        what = f"{self.version_label(version_id)} {short_id(version_id)}" + (" (HEAD)" if version_id == self.head_id else "")
 
         def chosen(choice: Any) -> None:
             if choice is not None:
@@ -451,7 +451,7 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001
             self._call(self.chat.add, "error", f"Export failed: {friendly_error(exc)}")
             return
-        self._call(self.chat.add, "agent", f"Exported {self.version_label(version_id)} ({version_id[:8]}) to {printable(written)}.")
+        self._call(self.chat.add, "agent", f"Exported {self.version_label(version_id)} ({short_id(version_id)}) to {printable(written)}.")
 
     def action_next_view(self) -> None:
         self.pane.next_view()

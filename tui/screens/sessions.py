@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ListItem, ListView
 
-from common.text import printable
+from common.text import printable, short_id
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class SessionItem(ListItem):
                 yield Label(printable(self.entry.name), classes="name", markup=False)
                 last = printable(self.entry.last_instruction or "no edits yet")
                 yield Label(f"{self.entry.versions} versions · last: {last}", classes="last", markup=False)
-                yield Label(f"{self.entry.id[:8]} · {self.entry.when}", classes="when")
+                yield Label(f"{short_id(self.entry.id)} · {self.entry.when}", classes="when")
 
 
 class SessionPickerScreen(ModalScreen[Choice | None]):

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from common.text import printable
+from common.text import printable, short_id
 
 HEAD_MARK = "●"
 NODE_MARK = "○"
@@ -35,7 +35,7 @@ def node_label(version: Any) -> Text:
     if head:
         text.append(" ")
         text.append("HEAD", style="bold reverse green")
-    text.append(f" {version.id[:8]} ", style="dim")
+    text.append(f" {short_id(version.id)} ", style="dim")
     if op:
         text.append("⧉ ", style="magenta")
     text.append(printable(version.instruction or "edit") if version.parent_id else "original")
