@@ -84,6 +84,7 @@ class ZoneService:
         engine: "real" or "tiny", built by `engine.registry.build_engine` on the first edit.
         device: passed to build_engine ("auto", "cpu", "cuda", ...).
         offload: keep idle models on the CPU (passed to build_engine).
+        create_db: when False, a missing SQLite file is a NotFoundError instead of a new database.
         engine_factory: a callable returning the engine (tests); replaces build_engine.
         classifier: an object with `classify(text)`; None loads `agent.classifier`.
         seed: base seed; the k-th edit of a session (k = 0, 1, ...) uses seed + k.
@@ -96,9 +97,11 @@ class ZoneService:
     def __init__(self, store: Optional[Store] = None, db_url: Optional[str] = None, engine: str = "real",
                  device: str = "auto", engine_factory: Optional[Callable[[], Engine]] = None,
                  classifier: Optional[Classifier] = None, seed: int = 0, edit_params: Optional[dict] = None,
-                 export_dir: str | Path = ".", confine_exports: bool = False, offload: bool = False) -> None:
+                 export_dir: str | Path = ".", confine_exports: bool = False, offload: bool = False,
+                 create_db: bool = True) -> None:
         self._store = GuardedStore(store) if store is not None else None
         self.db_url = db_url
+        self.create_db = bool(create_db)
         # Each running turn's user message, stored with its reply at the end of the turn (one write),
         # or by `shutdown` when the app quits mid-turn, so that what the user said is never lost.
         self._pending: dict[int, tuple[str, Any]] = {}
@@ -124,7 +127,7 @@ class ZoneService:
         if self._store is None:
             from storage.history import HistoryStore
 
-            self._store = GuardedStore(HistoryStore(self.db_url))
+            self._store = GuardedStore(HistoryStore(self.db_url, create=self.create_db))
         return self._store
 
     @property

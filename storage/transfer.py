@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from sqlalchemy import select
 
+from common.text import short_id
 from storage.blobs import get_blob, put_blob
 from storage.errors import InvalidOperationError
 from storage.models import BranchRow, EditSourceRow, MessageRow, SessionRow, VersionRow
@@ -115,10 +116,10 @@ def load_session(store: Any, bundle: SessionBundle, marker: Optional[dict[str, A
     s = bundle.session
     with store._write() as db:
         if db.get(SessionRow, s["id"]) is not None:
-            raise InvalidOperationError(f"session {s['id'][:8]} is already in {store.url}")
+            raise InvalidOperationError(f"session {short_id(s['id'])} is already in {store.url}")
         for sha, (kind, data) in bundle.blobs.items():
             if put_blob(db, data, kind) != sha:
-                raise InvalidOperationError(f"blob {sha[:12]} of session {s['id'][:8]} does not match its address")
+                raise InvalidOperationError(f"blob {sha[:12]} of session {short_id(s['id'])} does not match its address")
         row = SessionRow(**{c: s[c] for c in _SESSION_COLS if c != "head_version_id"}, head_version_id=None)
         db.add(row)
         db.flush()

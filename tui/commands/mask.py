@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-DB_HELP = "history database: a file path or an SQLAlchemy URL (default: $ZONE_DB, else the XDG data folder)"
+from tui.commands import options
 
 
 def _point(text: str) -> tuple[int, int]:
@@ -29,20 +29,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--point", required=True, type=_point, metavar="X,Y", help="a pixel of the photo")
     p.add_argument("--layer", default=None, metavar="REF",
                    help="which edit: v3, 'the hat', 'the second edit' (default: the last one)")
-    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random-weight SAM, for dry runs")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--db", default=None, metavar="PATH_OR_URL", help=DB_HELP)
+    options.add_engine(p)
+    options.add_db(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from agent.service import ZoneService
-    from storage.history import HistoryStore
     from tui.cli import UserError
 
-    service = ZoneService(store=HistoryStore(args.db, create=False), engine=args.engine, device=args.device)
+    service = ZoneService(db_url=args.db, create_db=False, engine=args.engine, device=args.device)
     try:
-        session = service.store.get_session(args.session)
+        session = service.resume(args.session)
         x, y = args.point
         if not (0 <= x < session.width and 0 <= y < session.height):
             raise UserError(f"--point {x},{y} is outside the {session.width}x{session.height} photo")

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from common.text import short_id
+
 SCRIPT_SUFFIXES = (".yaml", ".yml")
 
 
@@ -184,7 +186,7 @@ def print_report(report: Any, as_json: bool) -> None:
         print(json.dumps(report.to_dict(), indent=2))
         return
     for o in report.outcomes:
-        session = (o.session or "-")[:8]
+        session = short_id(o.session or "-")
         detail = f"{o.turns} turns" + (f", {o.failed_turns} failed" if o.failed_turns else "")
         if o.attempts > 1:
             detail += f", {o.attempts} attempts"
