@@ -30,7 +30,6 @@ from storage.turns import TurnMixin
 from storage.types import BranchInfo, EditSources, MessageInfo, SessionInfo, VersionInfo, as_utc
 
 DEFAULT_BRANCH = "main"
-AUTO_BRANCH_PREFIX = "branch-"
 
 
 def new_id() -> str:
@@ -325,7 +324,7 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
             prefer = session.head_branch if base.id == session.head_version_id else None
             branch = next((b for b in tips if b.name == prefer), tips[0] if tips else None)
             if branch is None:
-                branch = BranchRow(session_id=session.id, name=self._auto_branch_name(db, session.id),
+                branch = BranchRow(session_id=session.id, name=refs.auto_branch_name(db, session.id),
                                    version_id=version.id)
                 db.add(branch)
             branch.version_id = version.id
@@ -409,16 +408,6 @@ class HistoryStore(LayerMixin, TurnMixin, RenderMixin):
         session.head_branch = refs.pick_branch(db, target.id, prefer)
         db.flush()
         return self._version_info(db, session, target)
-
-    @staticmethod
-    def _auto_branch_name(db: Session, session_id: str) -> str:
-        """Return the first free name branch-1, branch-2, ..."""
-        names = set(db.execute(select(BranchRow.name).where(
-            BranchRow.session_id == session_id, BranchRow.name.like(f"{AUTO_BRANCH_PREFIX}%"))).scalars())
-        n = 1
-        while f"{AUTO_BRANCH_PREFIX}{n}" in names:
-            n += 1
-        return f"{AUTO_BRANCH_PREFIX}{n}"
 
     # -- reading history ------------------------------------------------------------------------
 

@@ -265,3 +265,16 @@ def check_branch_name(name: str) -> str:
     if problem:
         raise InvalidOperationError(problem)
     return name
+
+
+AUTO_BRANCH_PREFIX = "branch-"
+
+
+def auto_branch_name(db: Session, session_id: str) -> str:
+    """Return the first free name branch-1, branch-2, ... (a commit on a version no branch points at)."""
+    names = set(db.execute(select(BranchRow.name).where(
+        BranchRow.session_id == session_id, BranchRow.name.like(f"{AUTO_BRANCH_PREFIX}%"))).scalars())
+    n = 1
+    while f"{AUTO_BRANCH_PREFIX}{n}" in names:
+        n += 1
+    return f"{AUTO_BRANCH_PREFIX}{n}"
