@@ -1,23 +1,28 @@
-"""Errors in words for the chat and for `zone chat`'s one-line exit: what went wrong, what to do."""
+"""Errors in words for the chat and for `zone chat`'s one-line exit: what went wrong, what to do.
+
+The remedy follows the failure's kind (`common.errors.error_kind`), never its class name or words.
+"""
 
 from __future__ import annotations
+
+from common.errors import UserFacingError, error_kind
+
+REMEDIES = {
+    "weights": "run `zone models download`, or start with --engine tiny to try the app",
+    "out_of_memory": "try a smaller photo or --device cpu",
+    "input": "check the file and try another photo",
+}
+INTERNAL = "Something went wrong inside Zone (run with ZONE_DEBUG=1 to see the details)."
 
 
 def friendly_error(exc: BaseException) -> str:
     """One line for the chat: what went wrong and what to do about it (never a class name)."""
-    name = type(exc).__name__
+    kind = error_kind(exc)
     text = " ".join(str(exc).split())
-    if name == "WeightsMissingError":
-        return f"{text} — run `zone models download`, or start with --engine tiny to try the app."
-    if name in ("DeviceOutOfMemoryError", "MemoryError", "OutOfMemoryError"):
-        return f"Out of memory{f' ({text})' if text else ''} — try a smaller photo or --device cpu."
-    if name == "ZoneInputError":
-        return f"{text} — check the file and try another photo."
-    if text and (isinstance(exc, (OSError, ValueError)) or _is_user_error(exc)):
+    if kind == "out_of_memory":
+        return f"Out of memory{f' ({text})' if text else ''} — {REMEDIES[kind]}."
+    if kind in REMEDIES:
+        return f"{text} — {REMEDIES[kind]}."
+    if text and (kind != "internal" or isinstance(exc, (UserFacingError, ValueError))):
         return text[:1].upper() + text[1:]
-    return "Something went wrong inside Zone (run with ZONE_DEBUG=1 to see the details)."
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    """True for the engine's and the store's own errors, whose messages are written for people."""
-    return any(cls.__name__ in ("ZoneError", "StorageError") for cls in type(exc).__mro__)
+    return INTERNAL

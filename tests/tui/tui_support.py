@@ -222,13 +222,13 @@ class FakeService:
         if text == "undo":
             parent = self.versions[self.head_id]["parent"]
             if parent is None:
-                return TurnResult(text, "undo", None, "Nothing to undo.", head_id=self.head_id, error="nothing to undo")
+                return TurnResult(text, "undo", None, "Nothing to undo.", head_id=self.head_id, error="nothing to undo", error_kind="storage")
             self.redo_stack.append(self.head_id)
             self.head_id = parent
             reply = f"Undid it; HEAD is {self.head_id[:8]}."
         elif text == "redo":
             if not self.redo_stack:
-                return TurnResult(text, "redo", None, "Nothing to redo.", head_id=self.head_id, error="nothing to redo")
+                return TurnResult(text, "redo", None, "Nothing to redo.", head_id=self.head_id, error="nothing to redo", error_kind="storage")
             self.head_id = self.redo_stack.pop()
             reply = f"Redid it; HEAD is {self.head_id[:8]}."
         elif words[0] == "checkout":
@@ -244,7 +244,7 @@ class FakeService:
                 path = self.export("s", self.head_id, Path(text.removeprefix("save it as ")))
             except OutputExistsError as exc:
                 return TurnResult(text, "export", None, f"{exc}.", head_id=self.head_id, error=str(exc),
-                                  overwrite=str(exc.path))
+                                  error_kind="storage", overwrite=str(exc.path))
             reply = f"Saved {path}."
         elif text.startswith("show the "):
             view = words[-1]
@@ -255,7 +255,7 @@ class FakeService:
             for step in range(1, 5):
                 if cancel is not None and cancel():
                     return TurnResult(text, "edit", "change", "Cancelled; nothing changed.", head_id=self.head_id,
-                                      error="edit cancelled")
+                                      error="stopped", error_kind="cancelled")
                 if progress is not None and step < 4:
                     from engine.api import ProgressEvent
 

@@ -6,7 +6,7 @@ import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Tree
 from textual.worker import get_current_worker
 
+from agent.state import TurnResult
 from common.text import printable, short_id
 from tui.messages import friendly_error
 from tui.widgets.chat_log import ChatLog
@@ -23,6 +24,9 @@ from tui.widgets.edit_progress import EditProgress
 from tui.widgets.history_tree import HistoryTree
 from tui.widgets.image_pane import VIEW_NAMES, ImagePane, to_pil
 from tui.widgets.layers_panel import LayersPanel
+
+if TYPE_CHECKING:
+    from agent.service import ZoneService
 
 HINT = "Type what to change, e.g. “make the sky pink”, and press Enter. F1 shows every key."
 BUSY = "Still working on the last instruction: wait for it, or press Esc to cancel it."
@@ -62,7 +66,7 @@ class MainScreen(Screen[None]):
     def __init__(self, *, renderer: str | None = None) -> None:
         super().__init__()
         self.renderer = renderer
-        self.service: Any = None
+        self.service: Optional[ZoneService] = None
         self.session: Any = None
         self.busy = False
         self.versions: dict[str, Any] = {}
@@ -124,7 +128,7 @@ class MainScreen(Screen[None]):
         version = self.versions.get(version_id or "")
         return f"v{version.number}" if version is not None else ""
 
-    def attach(self, service: Any, session: Any, *, replay: bool = True) -> None:
+    def attach(self, service: ZoneService, session: Any, *, replay: bool = True) -> None:
         """Show `session` (called by the app once the service opened it)."""
         self.service = service
         self.session = session
@@ -336,36 +340,33 @@ class MainScreen(Screen[None]):
     def _cancelled(self) -> bool:
         return self._cancel.is_set() or self.quitting
 
-    def _turn_done(self, result: Any, text: str = "") -> None:
-        if getattr(result, "head_id", None):
+    def _turn_done(self, result: TurnResult, text: str = "") -> None:
+        if result.head_id:
             self.head_id = result.head_id  # this window moved it: not news from another one
         self._finish_turn()
-        error = getattr(result, "error", None)
-        reply = getattr(result, "reply", "") or ""
-        if getattr(result, "head_moved", False):
+        error = result.error
+        reply = result.reply or ""
+        if result.head_moved:
             self.chat.add("system", reply)  # nothing ran: the user sees the new HEAD, then decides
             if text and not self.prompt.value:
                 self.prompt.value = text
-        elif error and "cancel" in str(error).lower():
+        elif result.error_kind == "cancelled":
             self.chat.add("system", "Edit cancelled; nothing was committed.")
         elif error:
             self.chat.add("error", reply or str(error))  # the agent's reply says what happened: once
         elif reply:
             self.chat.add("agent", reply)
-        view = getattr(result, "view", None)
+        view = result.view
         if view in VIEW_NAMES:
             self.pane.set_view(view)
-        existing = getattr(result, "overwrite", None)
+        existing = result.overwrite
         if existing and result.head_id:  # "save it as x.png" and x.png exists: ask, as the dialog does
             self.ask_overwrite(result.head_id, Path(existing).absolute())
         self._load_history()
 
     def _turn_failed(self, exc: BaseException) -> None:
         self._finish_turn()
-        if type(exc).__name__ == "EditCancelled":
-            self.chat.add("system", "Edit cancelled; nothing was committed.")
-        else:
-            self.chat.add("error", friendly_error(exc))
+        self.chat.add("error", friendly_error(exc))  # a cancelled edit is a TurnResult, not an exception
         self._load_history()
 
     def _finish_turn(self) -> None:
