@@ -458,6 +458,8 @@ class ZoneService:
 
         The user's message of a turn still running is stored first (the reply never comes).
         """
+        if self._store is None:  # never opened (e.g. a database that failed to open): nothing to wait for
+            return True
         with self._pending_lock:
             pending, self._pending = list(self._pending.values()), {}
         for sid, user in pending:
