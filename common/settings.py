@@ -14,6 +14,7 @@ Variables:
     ZONE_SAM_MODEL, ZONE_SAM_URL, ZONE_SAM_SHA256: which SAM checkpoint, and a mirror of it.
     ZONE_IMAGE_RENDERER: how the TUI draws pictures.
     ZONE_DEBUG: let unexpected exceptions through with their traceback.
+    ZONE_NO_WARM_UP: the chat app does not build the engine in the background (tests).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Mapping, Optional
 
 NAMES = ("ZONE_DB", "XDG_DATA_HOME", "XDG_CACHE_HOME", "HOME", "ZONE_MAX_PIXELS", "ZONE_MODELS_DIR",
          "ZONE_IP2P_PATH", "ZONE_MAGICBRUSH_PATH", "ZONE_SAM_CHECKPOINT", "ZONE_CACHE_DIR", "TORCH_HOME",
-         "ZONE_SAM_MODEL", "ZONE_SAM_URL", "ZONE_SAM_SHA256", "ZONE_IMAGE_RENDERER", "ZONE_DEBUG")
+         "ZONE_SAM_MODEL", "ZONE_SAM_URL", "ZONE_SAM_SHA256", "ZONE_IMAGE_RENDERER", "ZONE_DEBUG",
+         "ZONE_NO_WARM_UP")
 
 
 def _text(env: Mapping[str, Optional[str]], name: str) -> Optional[str]:
@@ -56,6 +58,7 @@ class Settings:
     sam_sha256: Optional[str]
     image_renderer: Optional[str]
     debug: bool
+    no_warm_up: bool = False  # ZONE_NO_WARM_UP: the chat app does not load the engine in the background
 
     @classmethod
     def from_env(cls, env: Mapping[str, Optional[str]]) -> "Settings":
@@ -81,6 +84,7 @@ class Settings:
             sam_sha256=_text(env, "ZONE_SAM_SHA256"),
             image_renderer=_text(env, "ZONE_IMAGE_RENDERER"),
             debug=_text(env, "ZONE_DEBUG") not in (None, "0", "false", "no"),
+            no_warm_up=_text(env, "ZONE_NO_WARM_UP") is not None,
         )
 
 

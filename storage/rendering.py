@@ -172,7 +172,7 @@ class RenderMixin(PreviewMixin):
             mask_blob = row.mask_blob if hasattr(row, "mask_blob") else refs.get_version(db, row.id).mask_blob
             mask = decode_png(get_blob(db, mask_blob, "mask"), "1", "mask")
             if mask.shape != rgba.shape[:2]:
-                raise CorruptBlobError(f"stored mask of version {row.id[:8]} does not match its layer")
+                raise CorruptBlobError(f"stored mask of version {short_id(row.id)} does not match its layer")
         if row.layer_top is None:
             return crop_layer(rgba, mask if mask is not None else np.zeros(rgba.shape[:2], np.bool_))
         return LayerCrop(rgba, mask if mask is not None else np.zeros(rgba.shape[:2], np.bool_),

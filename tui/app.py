@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual import work
 from textual.app import App
 
+from common.settings import settings
 from tui.messages import friendly_error
 from tui.screens.main import MainScreen
 from tui.widgets.image_pane import image_widget_class, to_pil
@@ -155,8 +156,10 @@ class ZoneApp(App[None]):
     def start_warm_up(self) -> None:
         """Once the first frame and the photo are on screen: import torch and build the engine on
         a daemon thread at low priority, so the first edit does not wait (quitting never waits for it)."""
-        warm = getattr(self.service, "warm_up", None)
-        if warm is None or self.warm_thread is not None or os.environ.get("ZONE_NO_WARM_UP"):
+        if self.service is None or self.warm_thread is not None or settings().no_warm_up:
+            return
+        warm = self.service.warm_up
+        if warm is None:
             return
 
         def run() -> None:

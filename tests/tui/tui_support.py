@@ -127,6 +127,8 @@ class FakeService:
     def head(self, session_id: str) -> VersionInfo:
         return self._info(self.head_id)
 
+    warm_up = None  # nothing to build: the app skips the warm-up
+
     def preview(self, session_id: str):
         return self.render(session_id)
 
