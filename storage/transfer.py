@@ -15,7 +15,7 @@ from sqlalchemy import select
 from common.text import short_id
 from storage.blobs import get_blob, put_blob
 from storage.errors import InvalidOperationError
-from storage.models import BranchRow, EditSourceRow, MessageRow, SessionRow, VersionRow
+from storage.models import BranchRow, EditSourceRow, HeadMoveRow, MessageRow, SessionRow, VersionRow
 from storage.types import SessionInfo
 
 MARKER_ROLE = "system"  # the role of the message that marks a session as complete (see `mark_complete`)
@@ -31,6 +31,7 @@ class SessionBundle:
         branches: branch rows.
         messages: message rows in order (without their database ids).
         sources: edit-source rows (what a later reshape of a version needs).
+        head_moves: the HEAD moves (reflog) in order, from which redo is derived.
         blobs: {sha256: (kind, bytes)} for the original, every layer, mask and preview (revision
             0004: layers and masks are crops at `layer_top`/`layer_left`, carried as columns).
     """
@@ -40,6 +41,7 @@ class SessionBundle:
     branches: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    head_moves: list[dict[str, Any]] = field(default_factory=list)
     blobs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
@@ -85,6 +87,12 @@ def dump_session(store: Any, session_id: str) -> SessionBundle:
             for m in db.execute(select(MessageRow).where(MessageRow.session_id == row.id)
                                 .order_by(MessageRow.id)).scalars()
         ]
+        head_moves = [
+            {"kind": m.kind, "from_version_id": m.from_version_id, "to_version_id": m.to_version_id,
+             "created_at": m.created_at}
+            for m in db.execute(select(HeadMoveRow).where(HeadMoveRow.session_id == row.id)
+                                .order_by(HeadMoveRow.id)).scalars()
+        ]
         ids = [v["id"] for v in versions]
         sources = [
             {c: getattr(r, c) for c in _SOURCE_COLS}
@@ -98,7 +106,7 @@ def dump_session(store: Any, session_id: str) -> SessionBundle:
             if sha and sha not in blobs:
                 blobs[sha] = (kind, get_blob(db, sha, kind))
     return SessionBundle(session=session, versions=versions, branches=branches, messages=messages,
-                         sources=sources, blobs=blobs)
+                         sources=sources, head_moves=head_moves, blobs=blobs)
 
 
 def load_session(store: Any, bundle: SessionBundle, marker: Optional[dict[str, Any]] = None) -> SessionInfo:
@@ -131,6 +139,8 @@ def load_session(store: Any, bundle: SessionBundle, marker: Optional[dict[str, A
                 db.get(VersionRow, v["id"]).redo_child_id = v["redo_child_id"]
         for src in getattr(bundle, "sources", []):
             db.add(EditSourceRow(**src))
+        for move in getattr(bundle, "head_moves", []):  # in order: redo follows the newest move
+            db.add(HeadMoveRow(session_id=row.id, **move))
         for b in bundle.branches:
             db.add(BranchRow(session_id=row.id, **b))
         for m in bundle.messages:

@@ -108,3 +108,16 @@ def test_edit_sources_travel_with_the_session(tmp_path):
                     assert get_blob(db, sha)  # present and intact
     assert np.array_equal(dst.render(s.id), src.render(s.id))
     src.close(), dst.close()
+
+
+def test_redo_survives_the_transfer(tmp_path):
+    """Redo is derived from the HEAD-move log, so the log travels: an undone line redoes on the copy."""
+    src, dst = HistoryStore(f"sqlite:///{tmp_path / 'a.db'}"), HistoryStore(f"sqlite:///{tmp_path / 'b.db'}")
+    s = src.create_session(make_image(), name="photo.png")
+    v1 = commit_layer(src, s.id, 1, "make it blue")
+    v2 = commit_layer(src, s.id, 2, "add a hat")
+    src.undo(s.id), src.undo(s.id)  # HEAD at the original; redo would walk v1 then v2
+    load_session(dst, pickle.loads(pickle.dumps(dump_session(src, s.id))))
+    assert dst.head_moves(s.id) == src.head_moves(s.id)
+    assert dst.redo(s.id).id == v1.id and dst.redo(s.id).id == v2.id
+    src.close(), dst.close()
