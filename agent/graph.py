@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 
 from agent import layer_replies, replies
 from agent.history_ops import last_edit, last_edit_of, run_command, sibling_seed, sibling_seed_of
-from agent.layer_actions import plan_layer_turn, run_layer_op
+from agent.layer_actions import layer_request_of, plan_layer_request, plan_layer_turn, run_layer_op
 from agent.protocols import Engine, Store
 from agent.state import EditOutcome, PlannedEdit, TurnContext, TurnProgress, TurnState
 from agent.understand import DEFAULT_TEXT_SCALE, understand
@@ -59,6 +59,10 @@ def build_graph(deps: GraphDeps):
     def understand_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict:
         if state.get("command"):  # a key or a dialog sent a typed command: nothing to understand
             return {"intent": state["command"]["intent"], "action": None, "nodes_run": ["understand"]}
+        if state.get("layer_request"):  # a layers-panel key: a typed layer operation, no words to read
+            request = layer_request_of(state["layer_request"])
+            layered = plan_layer_request(deps.store, state["session_id"], request, state["text"])
+            return {**(layered or {"intent": "layer", "clarify": "no_such_layer"}), "nodes_run": ["understand"]}
         action = state.get("forced_action")
         if action:  # `zone edit --action`: the user decided; one edit of the whole text
             edit: PlannedEdit = {"instruction": " ".join(state["text"].split()), "action": action,

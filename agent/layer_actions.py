@@ -45,6 +45,17 @@ def plan_layer_turn(store: Any, session_id: str, text: str) -> Optional[dict]:
     request = parse_layer_request(text)
     if request is None:
         return None
+    return plan_layer_request(store, session_id, request, text)
+
+
+def layer_request_of(command: dict) -> LayerRequest:
+    """The LayerRequest a typed layer command (`agent.state.check_command`'d) stands for."""
+    args = {"opacity": float(command["opacity"])} if command["op"] == "opacity" else {}
+    return LayerRequest(command["op"], str(command["ref"]), args)
+
+
+def plan_layer_request(store: Any, session_id: str, request: LayerRequest, text: str) -> Optional[dict]:
+    """A partial TurnState for one parsed or typed layer request; None when it names no layer and is weak."""
     stack = store.layer_stack(session_id)
     head = store.head(session_id)
     recent = head.op_args.get("target") if head.op else None

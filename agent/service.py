@@ -306,7 +306,11 @@ class ZoneService:
         try:
             start: dict = {"session_id": sid, "text": text, "nodes_run": []}
             if command is not None:
-                start["command"] = check_command(command)
+                checked = check_command(command)
+                if checked["intent"] == "layer":  # a layers-panel key: planned like a layer op in words
+                    start["layer_request"] = checked
+                else:
+                    start["command"] = checked
             if point is not None:
                 start["point"] = [int(point[0]), int(point[1])]
             if edit_only:

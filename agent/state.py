@@ -44,6 +44,8 @@ class Command(TypedDict, total=False):
     path: str  # export destination (may be relative)
     fmt: str  # export format: png jpg ora
     view: str  # show: result original layer mask diff
+    op: str  # layer (a layers-panel key): hide, show or opacity
+    opacity: float  # layer op "opacity": the new opacity, 0..1
 
 
 class EditOutcome(TypedDict, total=False):
@@ -78,6 +80,7 @@ class TurnState(TypedDict, total=False):
     clarify: str  # why the agent asks instead of acting: empty, too_long, not_english, ...
     clarify_options: list[dict]  # which_layer / no_such_layer: the layers it could mean
     layer_op: dict[str, Any]  # a planned layer operation (agent.layer_actions.plan_layer_turn)
+    layer_request: dict[str, Any]  # a typed layer command from a key: {"op", "ref", "args"}
     point: Optional[list[int]]  # image pixel (x, y) the user pointed at, for "edit only here"
     results: list[EditOutcome]
     done: dict[str, Any]  # what a history command did (for the reply)
@@ -179,7 +182,8 @@ def check_action(action: str) -> str:
     return action
 
 
-COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show")
+COMMAND_INTENTS = ("undo", "redo", "undo_all", "branch", "checkout", "history", "export", "show", "layer")
+LAYER_COMMAND_OPS = ("hide", "show", "opacity")
 
 
 def check_command(command: Command) -> Command:
@@ -196,9 +200,15 @@ def check_command(command: Command) -> Command:
     intent = command.get("intent") if isinstance(command, dict) else None
     if intent not in COMMAND_INTENTS:
         raise ZoneInputError(f"unknown command {intent!r}; expected one of {', '.join(COMMAND_INTENTS)}")
-    required = {"checkout": ("ref", "version_number"), "branch": ("name",)}.get(intent, ())
+    required = {"checkout": ("ref", "version_number"), "branch": ("name",), "layer": ("ref",)}.get(intent, ())
     if required and not any(command.get(k) not in (None, "") for k in required):
         raise ZoneInputError(f"the {intent} command needs {' or '.join(required)}")
     if "count" in command and (not isinstance(command["count"], int) or command["count"] < 1):
         raise ZoneInputError("count must be a positive integer")
+    if intent == "layer":
+        if command.get("op") not in LAYER_COMMAND_OPS:
+            raise ZoneInputError(f"the layer command needs op, one of {', '.join(LAYER_COMMAND_OPS)}")
+        opacity = command.get("opacity")
+        if command["op"] == "opacity" and (not isinstance(opacity, (int, float)) or not 0.0 <= opacity <= 1.0):
+            raise ZoneInputError("the opacity command needs an opacity between 0 and 1")
     return dict(command)  # type: ignore[return-value]

@@ -276,3 +276,20 @@ def test_a_failed_edit_carries_its_kind_classified_where_it_was_caught(tmp_path,
     assert service.messages(session.id)[-1].meta["error_kind"] == kind
     assert len(service.history(session.id)) == 1
     service.close()
+
+
+def test_a_typed_layer_command_hides_and_fades_without_reading_words(svc):
+    service, sid, engine = svc
+    service.handle(sid, "give him a hat")
+    service.handle(sid, "make the tie blue")
+    # The shown text says nothing the parser could read: only the typed command decides.
+    r = service.handle(sid, "key", command={"intent": "layer", "op": "hide", "ref": "v1"})
+    assert r.error is None and [l.visible for l in service.store.layer_stack(sid)] == [False, True]
+    r = service.handle(sid, "key", command={"intent": "layer", "op": "opacity", "ref": "v2", "opacity": 0.4})
+    assert r.error is None and [l.opacity for l in service.store.layer_stack(sid)][1] == 0.4
+    head = service.store.head(sid).id
+    for bad in ({"intent": "layer", "op": "explode", "ref": "v1"}, {"intent": "layer", "op": "hide"},
+                {"intent": "layer", "op": "opacity", "ref": "v1", "opacity": 2.0}):
+        r = service.handle(sid, "key", command=bad)
+        assert r.error and r.error_kind == "input" and "\n" not in r.reply
+    assert service.store.head(sid).id == head

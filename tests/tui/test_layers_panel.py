@@ -31,7 +31,7 @@ async def _type(pilot, text: str) -> None:
     await settle(pilot)
 
 
-async def test_panel_lists_layers_and_keys_toggle_and_fade(tmp_path: Path, photo: Path) -> None:
+async def test_panel_lists_layers_and_keys_toggle_and_fade(tmp_path: Path, photo: Path, monkeypatch) -> None:
     service = ZoneService(db_url=f"sqlite:///{tmp_path / 'z.db'}", engine_factory=SegmentingEngine,
                           export_dir=tmp_path)
     app = ZoneApp(service=service, image=photo)
@@ -46,6 +46,13 @@ async def test_panel_lists_layers_and_keys_toggle_and_fade(tmp_path: Path, photo
         assert [l.instruction for l in panel.stack_layers] == ["make the tie blue", "give him a hat"]  # top first
         panel.focus()
         panel.highlighted = 1  # the hat
+
+        def no_words(*args, **kwargs):
+            raise AssertionError("a panel key was parsed as words")
+
+        # the keys hand the agent a typed layer command: the words parser must not run
+        monkeypatch.setattr("agent.graph.plan_layer_turn", no_words)
+        monkeypatch.setattr("agent.graph.understand", no_words)
         await pilot.press("space")
         await settle(pilot)
         assert [l.visible for l in service.store.layer_stack(sid)] == [False, True]
@@ -61,6 +68,7 @@ async def test_panel_lists_layers_and_keys_toggle_and_fade(tmp_path: Path, photo
         assert head.op == "opacity" and node_label(head).plain.startswith("●")
         parent = service.store.resolve(sid, head.parent_id)
         assert node_label(parent).plain.startswith(LAYER_OP_MARK) and "⧉" in node_label(parent).plain
+        monkeypatch.undo()
         await _type(pilot, "undo")
         assert [l.opacity for l in service.store.layer_stack(sid)] == [1.0, 1.0]
 

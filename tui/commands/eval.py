@@ -10,6 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from engine import limits
+from tui.commands import options
+
 EPILOG = """DATASET is a folder in MagicBrush's test layout: edit_sessions.json, images/<id>/<id>-input.png,
 <id>-output1.png, ..., and optionally local_descriptions.json (captions, for CLIP-T).
 Every session runs as one dialogue (multi-turn: each turn on Zone's own output, scored on the
@@ -23,16 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score Zone on a MagicBrush-layout test set", description=__doc__,
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", help="the test set folder (with edit_sessions.json and images/)")
-    p.add_argument("--engine", choices=("real", "tiny"), default="real", help="tiny: random weights, for dry runs")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (the editing workers)")
+    options.add_engine(p)
     p.add_argument("--metrics-device", default="cpu", help="where CLIP and DINO run (default cpu)")
-    p.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                   help="keep the sessions in this history database (default: a temporary one)")
+    options.add_db(p, help="keep the sessions in this history database (default: a temporary one)")
     p.add_argument("--out", default=None, metavar="DIR", help="keep the generated images here")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions")
-    p.add_argument("--seed", type=int, default=0, help="base seed of every dialogue (default 0)")
-    p.add_argument("--steps", type=int, default=None, help="denoising steps per edit (default: the engine's)")
-    p.add_argument("--work-size", type=int, default=None, help="long side the models see")
+    p.add_argument("--seed", type=limits.arg_type(limits.check_seed, "--seed"), default=0,
+                   help="base seed of every dialogue, 0..2^63-1 (default 0)")
+    options.add_steps(p, per=" per edit")
+    options.add_work_size(p)
     p.add_argument("--download-models", action="store_true",
                    help="fetch CLIP and DINO from the Hugging Face hub when they are not in its cache")
     p.add_argument("--json", action="store_true", help="print the scores as one JSON object")

@@ -150,7 +150,7 @@ class MainScreen(Screen[None]):
 
     def on_layers_panel_request(self, event: LayersPanel.Request) -> None:
         event.stop()
-        self.run_turn(event.text, role="key")
+        self.run_turn(event.text, role="key", command=event.command)
 
     def on_image_pane_pointed(self, event: ImagePane.Pointed) -> None:
         self.point = (event.x, event.y)

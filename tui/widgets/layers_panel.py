@@ -1,8 +1,9 @@
 """The layers panel: the current version's layers (instruction, shown or hidden, opacity).
 
-Keys act on the highlighted layer and go through the agent as words, like every other key:
-space or v toggles it ("hide v3" / "bring back v3"), - and + step its opacity by 10%
-("set v3 to 40% opacity"). Each is a new version, so undo brings the old state back.
+Keys act on the highlighted layer and hand the agent a typed layer command, never words to parse:
+space or v toggles it ({"intent": "layer", "op": "hide", "ref": "v3"}, shown as "hide v3"), - and +
+step its opacity by 10% ("set v3 to 40% opacity"). Each is a new version, so undo brings the old
+state back.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ class LayersPanel(OptionList):
     ]
 
     class Request(Message):
-        """Words for the agent that a key on the panel stands for ("hide v3")."""
+        """A key on the panel asks for a layer operation: the typed command and the line to show."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, command: dict[str, Any]) -> None:
             self.text = text
+            self.command = command
             super().__init__()
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -76,7 +78,9 @@ class LayersPanel(OptionList):
     def action_toggle(self) -> None:
         layer = self.highlighted_layer
         if layer is not None:
-            self.post_message(self.Request(f"{'hide' if layer.visible else 'bring back'} v{layer.number}"))
+            op = "hide" if layer.visible else "show"
+            self.post_message(self.Request(f"{'hide' if layer.visible else 'bring back'} v{layer.number}",
+                                           {"intent": "layer", "op": op, "ref": f"v{layer.number}"}))
 
     def action_opacity(self, direction: int) -> None:
         layer = self.highlighted_layer
@@ -84,4 +88,6 @@ class LayersPanel(OptionList):
             return
         value = min(1.0, max(0.0, round(layer.opacity + direction * OPACITY_STEP, 1)))
         if value != layer.opacity:
-            self.post_message(self.Request(f"set v{layer.number} to {round(100 * value)}% opacity"))
+            self.post_message(self.Request(f"set v{layer.number} to {round(100 * value)}% opacity",
+                                           {"intent": "layer", "op": "opacity", "ref": f"v{layer.number}",
+                                            "opacity": value}))
