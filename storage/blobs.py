@@ -109,6 +109,18 @@ def get_blob(db: Session, sha: str, label: str = "blob") -> bytes:
     return data
 
 
+def read_rgb_or_none(db: Session, sha: str, kind: str, shape: tuple[int, ...]) -> "np.ndarray | None":
+    """Return a stored RGB image of `shape` (h, w[, 3]), or None when it is damaged or of another size.
+
+    For derived blobs (cached renders, previews) that are rebuilt rather than trusted when bad.
+    """
+    try:
+        image = decode_png(get_blob(db, sha, kind), "RGB", kind)
+    except CorruptBlobError:
+        return None
+    return image if image.shape[: len(shape)] == tuple(shape) else None
+
+
 def blob_is_referenced(db: Session, sha: str) -> bool:
     """Return True when a session, a version or the render cache still points at blob `sha`."""
     q = select(

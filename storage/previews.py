@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage import refs
-from storage.blobs import decode_png, get_blob, put_blob
+from storage.blobs import put_blob, read_rgb_or_none
 from storage.codec import encode_pixels
-from storage.errors import CorruptBlobError, StorageError
+from storage.errors import StorageError
 from storage import layers as L
 from storage.crops import LayerCrop, apply_to_preview, downsize, preview_hw
 from storage.layer_store import path_rows
@@ -129,11 +129,7 @@ class PreviewMixin:
     @staticmethod
     def _decode_preview(db: Session, sha: str, session) -> Optional[np.ndarray]:
         """Return a stored preview, or None when it is damaged or of the wrong size (then re-derived)."""
-        try:
-            image = decode_png(get_blob(db, sha, "preview"), "RGB", "preview")
-        except CorruptBlobError:
-            return None
-        return image if image.shape[:2] == preview_hw(session.height, session.width) else None
+        return read_rgb_or_none(db, sha, "preview", preview_hw(session.height, session.width))
 
     def _child_preview(self, db: Session, session, parent_id: str, crop: Any) -> Optional[np.ndarray]:
         """The preview of a new child of `parent_id` with layer `crop`, or None if the parent has none yet."""

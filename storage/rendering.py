@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from common.safe_write import FORCE_HINT
 from common.text import short_id
 from storage import layers, refs
-from storage.blobs import decode_png, delete_unreferenced, get_blob, put_blob
+from storage.blobs import decode_png, delete_unreferenced, get_blob, put_blob, read_rgb_or_none
 from storage.codec import encode_pixels
 from storage.crops import LayerCrop, crop_layer
 from storage.errors import CorruptBlobError, InvalidOperationError, StorageError
@@ -193,11 +193,7 @@ class RenderMixin(PreviewMixin):
     @staticmethod
     def _decode_cached(db: Session, sha: str, session) -> Optional[np.ndarray]:
         """Return a cached render, or None when the cache entry is damaged (it is then rebuilt)."""
-        try:
-            image = decode_png(get_blob(db, sha, "render"), "RGB", "render")
-        except CorruptBlobError:
-            return None
-        return image if image.shape == (session.height, session.width, 3) else None
+        return read_rgb_or_none(db, sha, "render", (session.height, session.width, 3))
 
     def _cache_render(self, session_id: str, version_id: str, image: np.ndarray) -> None:
         """Cache a render in the database (best effort: a busy or read-only database just skips it)."""
